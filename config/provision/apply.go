@@ -1,0 +1,355 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ccbox/ccbox/config/password"
+	"github.com/ccbox/ccbox/config/store"
+)
+
+// Options control Apply.
+type Options struct {
+	DryRun bool   // plan only: return the changes, write nothing
+	Prune  bool   // delete users the document does not name
+	Actor  string // who applies, recorded in the audit log; "" means "config-apply"
+}
+
+// Change actions and kinds.
+const (
+	ActionCreate = "create"
+	ActionUpdate = "update"
+	ActionDelete = "delete"
+
+	KindUser   = "user"
+	KindSystem = "system"
+)
+
+// Change is one thing Apply changed (or, with DryRun, would change).
+type Change struct {
+	Action string   `json:"action"`           // create|update|delete
+	Kind   string   `json:"kind"`             // user|system
+	Name   string   `json:"name"`             // the user's name; "system" for the system settings
+	Fields []string `json:"fields,omitempty"` // for an update: the keys that changed (never their values)
+}
+
+// String is the change as the CLI prints it: "update user alice (role, password)".
+func (c Change) String() string {
+	s := c.Action + " " + c.Kind
+	if c.Kind != KindSystem {
+		s += " " + c.Name
+	}
+	if len(c.Fields) > 0 {
+		s += " (" + strings.Join(c.Fields, ", ") + ")"
+	}
+	return s
+}
+
+// Apply validates the whole document first (nothing written on any error), then creates or updates what the
+// document names and leaves alone what it omits (deletes omitted users only with Prune). It is all-or-nothing
+// (one store transaction) and idempotent: applying twice, or applying an export, yields no changes (a plaintext
+// password that already verifies against the stored hash is no change). Refuses (as a *FieldError) a result with no
+// enabled admin. With DryRun it returns the plan and writes nothing. Returns the changes made (or planned), sorted.
+// Each applied change is added to the audit log with Actor. Users whose password changed or who were disabled lose
+// their sessions (DeleteUserSessions).
+//
+// A user the document names is set exactly as written — an omitted
+// display_name, language or disabled means empty/false — except that omitting
+// both password and password_hash keeps the current password. A new user
+// needs one of them. System settings are changed only when system is given.
+//
+// Passwords are verified and hashed before the write transaction (bcrypt is
+// slow). If a user's password changes meanwhile, Apply fails with an error
+// wrapping store.ErrConflict and writes nothing; apply again.
+func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, opts Options) ([]Change, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	var cur state
+	if err := db.View(func(tx *store.Tx) (err error) { cur, err = readState(tx); return err }); err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	pw, err := verifyPasswords(ctx, h, d, cur)
+	if err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	now := time.Now()
+	p, err := makePlan(cur, d, pw, opts.Prune, now)
+	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun || len(p.changes) == 0 {
+		return p.changes, nil
+	}
+	if err := hashPasswords(ctx, h, pw); err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+
+	actor := opts.Actor
+	if actor == "" {
+		actor = "config-apply"
+	}
+	var changes []Change
+	err = db.Update(func(tx *store.Tx) error {
+		// Plan again on what the transaction sees, so the write is exactly
+		// right even if something changed since the first look.
+		cur, err := readState(tx)
+		if err != nil {
+			return err
+		}
+		p, err := makePlan(cur, d, pw, opts.Prune, now)
+		if err != nil {
+			return err
+		}
+		if err := p.write(tx, actor); err != nil {
+			return err
+		}
+		changes = p.changes
+		return nil
+	})
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	return changes, nil
+}
+
+// state is what Apply compares the document with.
+type state struct {
+	users  map[string]store.User
+	system store.System
+}
+
+func readState(tx *store.Tx) (state, error) {
+	s := state{users: map[string]store.User{}}
+	users, err := tx.Users()
+	if err != nil {
+		return s, err
+	}
+	for _, u := range users {
+		s.users[u.Name] = u
+	}
+	s.system, err = tx.System()
+	return s, err
+}
+
+// pwCheck is what Apply learned about one plaintext password outside the
+// transaction: whether it verifies against the hash stored then (against),
+// and otherwise its new hash.
+type pwCheck struct {
+	plain   string
+	against string
+	matches bool
+	hash    string
+}
+
+// verifyPasswords checks each plaintext password against the stored hash,
+// concurrently (the Hasher bounds how many run at once).
+func verifyPasswords(ctx context.Context, h *password.Hasher, d Document, cur state) (map[string]*pwCheck, error) {
+	pw := map[string]*pwCheck{}
+	g, ctx := errgroup.WithContext(ctx)
+	for name, u := range d.Users {
+		if u.Password == "" {
+			continue
+		}
+		c := &pwCheck{plain: u.Password, against: cur.users[name].PasswordHash}
+		pw[name] = c
+		if c.against == "" {
+			continue
+		}
+		g.Go(func() error {
+			ok, err := h.Verify(ctx, c.against, c.plain)
+			if err != nil && !errors.Is(err, password.ErrInvalidHash) {
+				return err
+			}
+			c.matches = ok // an unreadable stored hash is simply replaced
+			return nil
+		})
+	}
+	return pw, g.Wait()
+}
+
+// hashPasswords hashes the plaintext passwords that are changing.
+func hashPasswords(ctx context.Context, h *password.Hasher, pw map[string]*pwCheck) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, c := range pw {
+		if c.matches {
+			continue
+		}
+		g.Go(func() error {
+			hash, err := h.Hash(ctx, c.plain)
+			if err != nil {
+				return err
+			}
+			c.hash = hash // each goroutine owns its c; Wait publishes the writes
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// plan is the difference between the store and the document.
+type plan struct {
+	changes  []Change
+	puts     []store.User
+	deletes  []string
+	system   *store.System
+	sessions []string // users who must log in again
+}
+
+// makePlan compares cur with d. pw holds the outcome of verifyPasswords (and,
+// before writing, hashPasswords).
+func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now time.Time) (*plan, error) {
+	p := &plan{}
+	final := make(map[string]store.User, len(cur.users)+len(d.Users))
+	for name, u := range cur.users {
+		final[name] = u
+	}
+	var errs []error
+	for _, name := range sortedNames(d.Users) {
+		du := d.Users[name]
+		old, exists := cur.users[name]
+		nu := old
+		nu.Name = name
+		var fields []string
+		diff := func(field string, changed bool) {
+			if changed {
+				fields = append(fields, field)
+			}
+		}
+		diff("display_name", old.DisplayName != du.DisplayName)
+		diff("role", string(old.Role) != du.Role)
+		diff("disabled", old.Disabled != du.Disabled)
+		diff("language", old.Language != du.Language)
+		nu.DisplayName, nu.Role, nu.Disabled, nu.Language = du.DisplayName, store.Role(du.Role), du.Disabled, du.Language
+
+		pwChanged := false
+		switch {
+		case du.Password != "":
+			c := pw[name]
+			if c == nil || c.against != old.PasswordHash {
+				return nil, fmt.Errorf("provision: user %q changed while applying: %w", name, store.ErrConflict)
+			}
+			if !c.matches {
+				nu.PasswordHash, pwChanged = c.hash, true
+			}
+		case du.PasswordHash != "":
+			if du.PasswordHash != old.PasswordHash {
+				nu.PasswordHash, pwChanged = du.PasswordHash, true
+			}
+		case !exists:
+			errs = append(errs, d.fieldError("users."+name, "a new user needs password or password_hash"))
+		}
+		if pwChanged {
+			fields = append(fields, "password")
+			nu.PasswordChanged = now
+		}
+
+		switch {
+		case !exists:
+			p.changes = append(p.changes, Change{Action: ActionCreate, Kind: KindUser, Name: name})
+		case len(fields) > 0:
+			p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindUser, Name: name, Fields: fields})
+		default:
+			continue
+		}
+		p.puts = append(p.puts, nu)
+		final[name] = nu
+		if exists && (pwChanged || (nu.Disabled && !old.Disabled)) {
+			p.sessions = append(p.sessions, name)
+		}
+	}
+
+	if d.System != nil && d.System.Title != cur.system.Title {
+		s := cur.system
+		s.Title = d.System.Title
+		p.system = &s
+		p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindSystem, Name: KindSystem, Fields: []string{"title"}})
+	}
+
+	if prune {
+		for _, name := range sortedNames(cur.users) {
+			if _, named := d.Users[name]; !named {
+				p.deletes = append(p.deletes, name)
+				delete(final, name)
+				p.changes = append(p.changes, Change{Action: ActionDelete, Kind: KindUser, Name: name})
+			}
+		}
+	}
+
+	if !hasEnabledAdmin(final) {
+		errs = append(errs, d.fieldError("users", "the result would have no enabled admin; keep at least one user with role admin and not disabled"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(p.changes, func(i, j int) bool {
+		a, b := p.changes[i], p.changes[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Action < b.Action
+	})
+	return p, nil
+}
+
+func hasEnabledAdmin(users map[string]store.User) bool {
+	for _, u := range users {
+		if u.Role == store.RoleAdmin && !u.Disabled {
+			return true
+		}
+	}
+	return false
+}
+
+// write applies the plan and its audit entries in tx.
+func (p *plan) write(tx *store.Tx, actor string) error {
+	for _, u := range p.puts {
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+	}
+	for _, name := range p.deletes {
+		if err := tx.DeleteUser(name); err != nil {
+			return err
+		}
+	}
+	if p.system != nil {
+		if err := tx.PutSystem(*p.system); err != nil {
+			return err
+		}
+	}
+	for _, name := range p.sessions {
+		if err := tx.DeleteUserSessions(name); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.changes {
+		detail := "configuration apply"
+		if len(c.Fields) > 0 {
+			detail += ": " + strings.Join(c.Fields, ", ")
+		}
+		err := tx.AddAudit(store.AuditEntry{
+			User:   actor,
+			Action: c.Kind + "." + c.Action,
+			Object: c.Name,
+			Detail: detail,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package provision
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Parse decodes strictly: unknown keys, duplicate keys, wrong types → errors with line numbers (all of them).
+// Every problem is a *FieldError; they are returned together with errors.Join.
+// Parse does not apply the rules of Validate. An empty document parses to the
+// zero Document (which Validate then refuses for its missing version).
+func Parse(data []byte) (Document, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Document{}, nil
+		}
+		return Document{}, syntaxError(err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return Document{}, &FieldError{Line: extra.Line, Problem: "more than one YAML document; give one"}
+	case !errors.Is(err, io.EOF):
+		return Document{}, syntaxError(err)
+	}
+
+	p := &parser{lines: map[string]int{}}
+	d := p.document(&root)
+	d.lines = p.lines
+	return d, errors.Join(p.errs...)
+}
+
+// yamlLine matches the line number in yaml.v3's syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a YAML syntax error into a *FieldError with its line.
+func syntaxError(err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &FieldError{Line: line, Problem: "YAML syntax: " + m[2]}
+	}
+	return &FieldError{Problem: "YAML syntax: " + err.Error()}
+}
+
+// parser walks the YAML node tree by hand, so that every problem is reported
+// with its path and line, and duplicate keys (which yaml.v3 checks only when
+// decoding into Go values, and stops at the first) are all found.
+type parser struct {
+	lines map[string]int
+	errs  []error
+}
+
+func (p *parser) fail(path string, n *yaml.Node, format string, args ...any) {
+	p.errs = append(p.errs, &FieldError{Path: path, Line: n.Line, Problem: fmt.Sprintf(format, args...)})
+}
+
+// deref follows aliases to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// mapping calls fn for each key of the mapping n at path, after checking that
+// n is a mapping (or null: nothing) and that the key is a scalar not seen before.
+func (p *parser) mapping(path string, n *yaml.Node, fn func(key string, k, v *yaml.Node)) {
+	n = deref(n)
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.fail(path, n, "must be a mapping")
+		return
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.fail(path, k, "keys must be plain strings")
+			continue
+		}
+		if k.ShortTag() == "!!merge" {
+			p.fail(path, k, "merge keys (<<) are not supported")
+			continue
+		}
+		kp := join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			p.fail(kp, k, "duplicate key %q (first at line %d)", k.Value, first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		p.lines[kp] = k.Line
+		fn(k.Value, k, deref(v))
+	}
+}
+
+func (p *parser) unknown(path string, k *yaml.Node, known string) {
+	p.fail(path, k, "unknown key (expected one of: %s)", known)
+}
+
+// str decodes a scalar as written; null is "".
+func (p *parser) str(path string, n *yaml.Node) string {
+	switch {
+	case isNull(n):
+		return ""
+	case n.Kind != yaml.ScalarNode:
+		p.fail(path, n, "must be a string")
+		return ""
+	}
+	return n.Value
+}
+
+// boolean accepts only YAML's true and false; null is false.
+func (p *parser) boolean(path string, n *yaml.Node) bool {
+	if isNull(n) {
+		return false
+	}
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+		p.fail(path, n, "must be true or false")
+	}
+	return b
+}
+
+func (p *parser) integer(path string, n *yaml.Node) int {
+	var i int
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&i) != nil {
+		p.fail(path, n, "must be an integer")
+	}
+	return i
+}
+
+func (p *parser) document(root *yaml.Node) Document {
+	var d Document
+	n := root
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return d
+		}
+		n = n.Content[0]
+	}
+	p.mapping("", n, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "version":
+			d.Version = p.integer(key, v)
+		case "system":
+			if !isNull(v) {
+				d.System = p.system(key, v)
+			}
+		case "users":
+			d.Users = p.users(key, v)
+		default:
+			p.unknown(key, k, "version, system, users")
+		}
+	})
+	return d
+}
+
+func (p *parser) system(path string, n *yaml.Node) *System {
+	s := &System{}
+	p.mapping(path, n, func(key string, k, v *yaml.Node) {
+		kp := join(path, key)
+		switch key {
+		case "title":
+			s.Title = p.str(kp, v)
+		default:
+			p.unknown(kp, k, "title")
+		}
+	})
+	return s
+}
+
+func (p *parser) users(path string, n *yaml.Node) map[string]User {
+	var users map[string]User
+	p.mapping(path, n, func(name string, _, v *yaml.Node) {
+		if users == nil {
+			users = map[string]User{}
+		}
+		users[name] = p.user(join(path, name), v)
+	})
+	return users
+}
+
+func (p *parser) user(path string, n *yaml.Node) User {
+	var u User
+	p.mapping(path, n, func(key string, k, v *yaml.Node) {
+		kp := join(path, key)
+		switch key {
+		case "display_name":
+			u.DisplayName = p.str(kp, v)
+		case "role":
+			u.Role = p.str(kp, v)
+		case "password":
+			u.Password = p.str(kp, v)
+		case "password_hash":
+			u.PasswordHash = p.str(kp, v)
+		case "disabled":
+			u.Disabled = p.boolean(kp, v)
+		case "language":
+			u.Language = p.str(kp, v)
+		default:
+			p.unknown(kp, k, "display_name, role, password, password_hash, disabled, language")
+		}
+	})
+	return u
+}

@@ -1,0 +1,34 @@
+package provision
+
+import (
+	"reflect"
+	"testing"
+)
+
+// FuzzParse: the API takes documents from the network. Parse must never panic,
+// and whatever it accepts must survive Marshal and Parse unchanged.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(baseDoc))
+	f.Add([]byte("version: 1\nusers:\n  a: &x {role: agent}\n  b: *x\n"))
+	f.Add([]byte("version: 1\nusers:\n  a:\n    role: admin\n  a:\n    colour: 1\n"))
+	f.Add([]byte("- [\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := Parse(data)
+		if err != nil {
+			return
+		}
+		d.Validate() // must not panic either
+		out, err := Marshal(d)
+		if err != nil {
+			t.Fatalf("Marshal of a parsed document: %v", err)
+		}
+		back, err := Parse(out)
+		if err != nil {
+			t.Fatalf("re-Parse: %v\n%s", err, out)
+		}
+		d.lines, back.lines = nil, nil
+		if !reflect.DeepEqual(d, back) {
+			t.Fatalf("round trip changed the document\n%+v\n%+v\n%s", d, back, out)
+		}
+	})
+}

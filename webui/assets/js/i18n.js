@@ -1,0 +1,451 @@
+// Interface text for every page, in English and Simplified Chinese.
+//
+// HTML carries no visible text of its own: elements name a key with
+// data-i18n (text), data-i18n-placeholder, data-i18n-title or
+// data-i18n-aria-label, and applyI18n() fills them in. Scripts use t().
+// The language is the one chosen on this device (localStorage), else the
+// signed-in user's account language, else the browser's.
+
+export const LANGUAGES = [
+  { code: "zh-CN", label: "简体中文" },
+  { code: "en", label: "English" },
+];
+
+const STORAGE_KEY = "ccbox.lang";
+const CHANGE_EVENT = "ccbox:languagechange";
+
+const en = {
+  "app.fallbackTitle": "CCBox",
+  "lang.label": "Language",
+  "lang.zh-CN": "简体中文",
+  "lang.en": "English",
+  "theme.toDark": "Switch to dark theme",
+  "theme.toLight": "Switch to light theme",
+
+  "common.cancel": "Cancel",
+  "common.save": "Save",
+  "common.saving": "Saving…",
+  "common.refresh": "Refresh",
+  "common.loading": "Loading…",
+
+  "role.admin": "Administrator",
+  "role.supervisor": "Supervisor",
+  "role.agent": "Agent",
+
+  "error.network": "Cannot reach the server. Check the network connection and try again.",
+  "error.server": "The server could not complete the request (HTTP {status}).",
+  "error.unknown": "Something went wrong. Please try again.",
+  "error.required": "This field is required.",
+  "error.forbidden": "You do not have permission to do this.",
+  "error.notFound": "It no longer exists; the list has been refreshed.",
+  "error.exists": "A user with this name already exists.",
+  "error.mismatch": "The two passwords do not match.",
+
+  "ws.open": "Live",
+  "ws.connecting": "Connecting…",
+  "ws.closed": "Offline",
+  "ws.openTitle": "Receiving live updates",
+  "ws.connectingTitle": "Connecting to the server for live updates",
+  "ws.closedTitle": "Live updates are interrupted; reconnecting automatically",
+
+  "login.subtitle": "Sign in to continue to the console",
+  "login.username": "Username",
+  "login.password": "Password",
+  "login.submit": "Sign in",
+  "login.submitting": "Signing in…",
+  "login.error.badCredentials": "Incorrect username or password.",
+  "login.error.locked": "Too many failed attempts. Try again in {seconds} s.",
+  "login.error.missingUsername": "Enter your username.",
+  "login.error.missingPassword": "Enter your password.",
+  "login.https.title": "The microphone needs a secure connection",
+  "login.https.body": "Browsers only allow the microphone, which the browser softphone needs, over HTTPS.",
+  "login.https.link": "Open the secure address",
+
+  "nav.label": "Main navigation",
+  "nav.home": "Home",
+  "nav.admin": "Admin console",
+  "header.changePassword": "Change password",
+  "header.logout": "Sign out",
+
+  "home.pageTitle": "Home",
+  "home.welcome": "Welcome, {name}",
+  "home.subtitle": "Choose where you want to work.",
+  "home.open": "Open",
+  "tile.workbench.title": "Agent workbench",
+  "tile.workbench.desc": "Answer and place calls, set your status and handle customers.",
+  "tile.wallboard.title": "Wallboard",
+  "tile.wallboard.desc": "Live view of queues, waiting callers and agent states.",
+  "tile.reports.title": "Reports",
+  "tile.reports.desc": "Call records, queue statistics and agent performance.",
+  "tile.admin.title": "Admin console",
+  "tile.admin.desc": "Users, system settings and the login log.",
+
+  "password.title": "Change password",
+  "password.current": "Current password",
+  "password.new": "New password",
+  "password.confirm": "Confirm new password",
+  "password.submit": "Change password",
+  "password.changed": "Your password has been changed.",
+  "password.wrongCurrent": "The current password is incorrect.",
+
+  "placeholder.pageTitle": "Coming soon",
+  "placeholder.body": "This page arrives in a later release.",
+  "placeholder.home": "Back to home",
+
+  "admin.pageTitle": "Admin console",
+  "admin.heading": "Admin console",
+  "admin.subtitle": "Manage users and system settings, and review sign-ins.",
+  "admin.forbidden": "Only administrators can open the admin console.",
+  "admin.tab.users": "Users",
+  "admin.tab.system": "System",
+  "admin.tab.loginLog": "Login log",
+  "admin.tabs": "Admin sections",
+
+  "users.heading": "Users",
+  "users.count": "{count} users",
+  "users.new": "New user",
+  "users.col.name": "Username",
+  "users.col.displayName": "Display name",
+  "users.col.role": "Role",
+  "users.col.language": "Language",
+  "users.col.status": "Status",
+  "users.col.created": "Created",
+  "users.col.actions": "Actions",
+  "users.status.active": "Active",
+  "users.status.disabled": "Disabled",
+  "users.language.default": "Browser default",
+  "users.empty": "No users yet.",
+  "users.you": "(you)",
+  "users.action.edit": "Edit",
+  "users.action.reset": "Reset password",
+  "users.action.delete": "Delete",
+  "users.field.name": "Username",
+  "users.field.nameHint": "Used to sign in; cannot be changed later.",
+  "users.field.displayName": "Display name",
+  "users.field.role": "Role",
+  "users.field.password": "Initial password",
+  "users.field.language": "Language",
+  "users.field.disabled": "Disabled (cannot sign in)",
+  "users.create.title": "New user",
+  "users.create.submit": "Create user",
+  "users.created": "User {name} created.",
+  "users.edit.title": "Edit user {name}",
+  "users.updated": "User {name} updated.",
+  "users.reset.title": "Reset password for {name}",
+  "users.reset.body": "The user signs in with the new password from now on.",
+  "users.reset.password": "New password",
+  "users.reset.confirm": "Confirm new password",
+  "users.reset.submit": "Reset password",
+  "users.reset.done": "Password for {name} has been reset.",
+  "users.delete.title": "Delete user",
+  "users.delete.body": "Delete user {name}? This cannot be undone.",
+  "users.delete.submit": "Delete user",
+  "users.deleted": "User {name} deleted.",
+
+  "system.heading": "System settings",
+  "system.subtitle": "Settings that apply to every user.",
+  "system.title": "System title",
+  "system.titleHint": "Shown in the header, the browser tab and on the sign-in page.",
+  "system.version": "Version",
+  "system.saved": "Settings saved.",
+
+  "log.heading": "Login log",
+  "log.subtitle": "The latest {count} sign-in attempts.",
+  "log.col.time": "Time",
+  "log.col.user": "User",
+  "log.col.address": "Address",
+  "log.col.result": "Result",
+  "log.col.userAgent": "Browser",
+  "log.empty": "No sign-in attempts recorded.",
+  "log.result.success": "Success",
+  "log.result.bad_credentials": "Wrong password",
+  "log.result.unknown_user": "Unknown user",
+  "log.result.locked": "Locked",
+  "log.result.disabled": "Account disabled",
+  "log.result.logout": "Signed out",
+};
+
+const zhCN = {
+  "app.fallbackTitle": "CCBox",
+  "lang.label": "语言",
+  "lang.zh-CN": "简体中文",
+  "lang.en": "English",
+  "theme.toDark": "切换到深色主题",
+  "theme.toLight": "切换到浅色主题",
+
+  "common.cancel": "取消",
+  "common.save": "保存",
+  "common.saving": "正在保存…",
+  "common.refresh": "刷新",
+  "common.loading": "加载中…",
+
+  "role.admin": "管理员",
+  "role.supervisor": "班长",
+  "role.agent": "坐席",
+
+  "error.network": "无法连接服务器，请检查网络后重试。",
+  "error.server": "服务器未能完成请求（HTTP {status}）。",
+  "error.unknown": "操作失败，请重试。",
+  "error.required": "此项为必填项。",
+  "error.forbidden": "您没有执行此操作的权限。",
+  "error.notFound": "该项已不存在，列表已刷新。",
+  "error.exists": "该用户名已存在。",
+  "error.mismatch": "两次输入的密码不一致。",
+
+  "ws.open": "已连接",
+  "ws.connecting": "连接中…",
+  "ws.closed": "已断开",
+  "ws.openTitle": "正在接收实时更新",
+  "ws.connectingTitle": "正在连接服务器以接收实时更新",
+  "ws.closedTitle": "实时更新已中断，正在自动重连",
+
+  "login.subtitle": "请登录以进入控制台",
+  "login.username": "用户名",
+  "login.password": "密码",
+  "login.submit": "登录",
+  "login.submitting": "正在登录…",
+  "login.error.badCredentials": "用户名或密码错误。",
+  "login.error.locked": "登录失败次数过多，请在 {seconds} 秒后重试。",
+  "login.error.missingUsername": "请输入用户名。",
+  "login.error.missingPassword": "请输入密码。",
+  "login.https.title": "麦克风需要安全连接",
+  "login.https.body": "浏览器仅在 HTTPS 连接下允许使用麦克风，网页软电话需要麦克风。",
+  "login.https.link": "打开安全地址",
+
+  "nav.label": "主导航",
+  "nav.home": "首页",
+  "nav.admin": "管理控制台",
+  "header.changePassword": "修改密码",
+  "header.logout": "退出登录",
+
+  "home.pageTitle": "首页",
+  "home.welcome": "欢迎，{name}",
+  "home.subtitle": "请选择要进入的功能。",
+  "home.open": "进入",
+  "tile.workbench.title": "坐席工作台",
+  "tile.workbench.desc": "接听和拨打电话，切换坐席状态，处理客户来电。",
+  "tile.wallboard.title": "监控大屏",
+  "tile.wallboard.desc": "实时查看队列、排队来电和坐席状态。",
+  "tile.reports.title": "报表",
+  "tile.reports.desc": "通话记录、队列统计和坐席绩效。",
+  "tile.admin.title": "管理控制台",
+  "tile.admin.desc": "用户管理、系统设置和登录日志。",
+
+  "password.title": "修改密码",
+  "password.current": "当前密码",
+  "password.new": "新密码",
+  "password.confirm": "确认新密码",
+  "password.submit": "确认修改",
+  "password.changed": "密码已修改。",
+  "password.wrongCurrent": "当前密码不正确。",
+
+  "placeholder.pageTitle": "敬请期待",
+  "placeholder.body": "该页面将在后续版本中提供。",
+  "placeholder.home": "返回首页",
+
+  "admin.pageTitle": "管理控制台",
+  "admin.heading": "管理控制台",
+  "admin.subtitle": "管理用户和系统设置，查看登录记录。",
+  "admin.forbidden": "只有管理员可以访问管理控制台。",
+  "admin.tab.users": "用户管理",
+  "admin.tab.system": "系统设置",
+  "admin.tab.loginLog": "登录日志",
+  "admin.tabs": "管理功能",
+
+  "users.heading": "用户",
+  "users.count": "共 {count} 个用户",
+  "users.new": "新建用户",
+  "users.col.name": "用户名",
+  "users.col.displayName": "显示名称",
+  "users.col.role": "角色",
+  "users.col.language": "语言",
+  "users.col.status": "状态",
+  "users.col.created": "创建时间",
+  "users.col.actions": "操作",
+  "users.status.active": "启用",
+  "users.status.disabled": "已停用",
+  "users.language.default": "跟随浏览器",
+  "users.empty": "暂无用户。",
+  "users.you": "（当前用户）",
+  "users.action.edit": "编辑",
+  "users.action.reset": "重置密码",
+  "users.action.delete": "删除",
+  "users.field.name": "用户名",
+  "users.field.nameHint": "用于登录，创建后不可修改。",
+  "users.field.displayName": "显示名称",
+  "users.field.role": "角色",
+  "users.field.password": "初始密码",
+  "users.field.language": "语言",
+  "users.field.disabled": "停用（禁止登录）",
+  "users.create.title": "新建用户",
+  "users.create.submit": "创建用户",
+  "users.created": "已创建用户 {name}。",
+  "users.edit.title": "编辑用户 {name}",
+  "users.updated": "已更新用户 {name}。",
+  "users.reset.title": "重置 {name} 的密码",
+  "users.reset.body": "重置后该用户需使用新密码登录。",
+  "users.reset.password": "新密码",
+  "users.reset.confirm": "确认新密码",
+  "users.reset.submit": "重置密码",
+  "users.reset.done": "已重置 {name} 的密码。",
+  "users.delete.title": "删除用户",
+  "users.delete.body": "确定要删除用户 {name} 吗？此操作无法撤销。",
+  "users.delete.submit": "删除用户",
+  "users.deleted": "已删除用户 {name}。",
+
+  "system.heading": "系统设置",
+  "system.subtitle": "对所有用户生效的设置。",
+  "system.title": "系统标题",
+  "system.titleHint": "显示在页面顶部、浏览器标签页和登录页上。",
+  "system.version": "版本",
+  "system.saved": "设置已保存。",
+
+  "log.heading": "登录日志",
+  "log.subtitle": "最近 {count} 次登录记录。",
+  "log.col.time": "时间",
+  "log.col.user": "用户",
+  "log.col.address": "IP 地址",
+  "log.col.result": "结果",
+  "log.col.userAgent": "浏览器",
+  "log.empty": "暂无登录记录。",
+  "log.result.success": "成功",
+  "log.result.bad_credentials": "密码错误",
+  "log.result.unknown_user": "用户不存在",
+  "log.result.locked": "已锁定",
+  "log.result.disabled": "账号已停用",
+  "log.result.logout": "已退出",
+};
+
+const TABLES = { en, "zh-CN": zhCN };
+
+let current = detectLanguage();
+
+// normalize maps any language tag to a supported code: zh* → zh-CN, else en.
+export function normalize(tag) {
+  if (!tag) return "";
+  const lower = String(tag).toLowerCase();
+  if (lower.startsWith("zh")) return "zh-CN";
+  if (lower.startsWith("en")) return "en";
+  return "";
+}
+
+function storedLanguage() {
+  try {
+    return normalize(localStorage.getItem(STORAGE_KEY));
+  } catch {
+    return "";
+  }
+}
+
+// detectLanguage is the device choice if there is one, else the browser's.
+export function detectLanguage() {
+  const stored = storedLanguage();
+  if (stored) return stored;
+  const nav = (navigator.languages && navigator.languages[0]) || navigator.language;
+  return normalize(nav) === "zh-CN" ? "zh-CN" : "en";
+}
+
+export function getLanguage() {
+  return current;
+}
+
+// t looks a key up in the current language (falling back to English, then
+// the key itself) and fills {name} placeholders from params.
+export function t(key, params) {
+  let s = TABLES[current][key] ?? en[key] ?? key;
+  if (params) {
+    s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  }
+  return s;
+}
+
+// applyI18n fills every data-i18n* element under root.
+export function applyI18n(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(el.dataset.i18n);
+  }
+  for (const [attr, data] of [
+    ["placeholder", "i18nPlaceholder"],
+    ["title", "i18nTitle"],
+    ["aria-label", "i18nAriaLabel"],
+  ]) {
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) {
+      el.setAttribute(attr, t(el.dataset[data]));
+    }
+  }
+}
+
+// setLanguage switches the page; persist records it as this device's choice.
+export function setLanguage(lang, { persist = false } = {}) {
+  const code = normalize(lang) || "en";
+  if (persist) {
+    try {
+      localStorage.setItem(STORAGE_KEY, code);
+    } catch {
+      // Without storage the choice lasts for this page only.
+    }
+  }
+  current = code;
+  document.documentElement.lang = code;
+  applyI18n();
+  for (const sel of document.querySelectorAll("select[data-lang-select]")) sel.value = code;
+  document.dispatchEvent(new CustomEvent(CHANGE_EVENT, { detail: { language: code } }));
+}
+
+// adoptAccountLanguage uses a user's saved language unless this device
+// already has an explicit choice.
+export function adoptAccountLanguage(lang) {
+  if (!storedLanguage() && normalize(lang) && normalize(lang) !== current) {
+    setLanguage(lang);
+  }
+}
+
+// onLanguageChange calls fn after every switch; pages re-render dynamic text.
+export function onLanguageChange(fn) {
+  document.addEventListener(CHANGE_EVENT, (ev) => fn(ev.detail.language));
+}
+
+// bindLanguageSelect fills a <select> with the languages and switches on change.
+export function bindLanguageSelect(select) {
+  if (!select) return;
+  select.dataset.langSelect = "";
+  select.replaceChildren(
+    ...LANGUAGES.map(({ code, label }) => {
+      const opt = document.createElement("option");
+      opt.value = code;
+      opt.textContent = label;
+      opt.lang = code;
+      return opt;
+    }),
+  );
+  select.value = current;
+  select.addEventListener("change", () => setLanguage(select.value, { persist: true }));
+}
+
+// initI18n applies the detected language to the page; call once per page.
+export function initI18n() {
+  document.documentElement.lang = current;
+  applyI18n();
+  for (const sel of document.querySelectorAll("#lang-select")) bindLanguageSelect(sel);
+}
+
+// formatDateTime renders an API timestamp in the current language.
+export function formatDateTime(value) {
+  if (!value) return "";
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  return new Intl.DateTimeFormat(current, {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+  }).format(d);
+}
+
+// has reports whether key exists in the tables (used for optional labels).
+export function has(key) {
+  return key in en;
+}
