@@ -85,6 +85,11 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	cmd.args = positional
 
 	cfg, err := flags.Load(getenv)
+	if name == "run" {
+		// Report the data directory and first-admin problems together with
+		// the configuration's, so one attempt shows everything to fix.
+		err = errors.Join(err, preflight(cfg))
+	}
 	if err != nil {
 		printProblems(stderr, err)
 		return exitUsage

@@ -70,11 +70,9 @@ func (ls listeners) close() {
 	}
 }
 
-// run starts the box and blocks until ctx ends, then shuts down.
+// run starts the box and blocks until ctx ends, then shuts down. The
+// configuration has passed Validate and preflight.
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	if err := preflight(cfg); err != nil {
-		return configError{err}
-	}
 	ls, err := bind(cfg)
 	if err != nil {
 		return configError{err}

@@ -33,7 +33,7 @@ type Config struct {
 	// LogLevel is one of debug, info, warn, error.
 	LogLevel string `yaml:"log_level"`
 	// TrustedNetworks are networks whose addresses are never locked out after
-	// failed logins (the lock-out per account still applies); nil means none.
+	// failed logins; their failures do not lock accounts either; nil means none.
 	TrustedNetworks []netip.Prefix `yaml:"trusted_networks"`
 	// TLSCertFile and TLSKeyFile name an administrator-installed PEM
 	// certificate and key. Both empty means a self-signed certificate kept in
