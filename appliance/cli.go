@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -177,6 +178,25 @@ func printProblems(w io.Writer, err error) {
 	fmt.Fprintln(w, err)
 }
 
+// undoNewDataDir returns a func that removes what a command created when
+// it found no store in the data directory: a failed (or dry-run) apply or
+// restore must leave nothing behind, not an empty store that a first start
+// would then take for an existing box.
+func (cmd *command) undoNewDataDir() func() {
+	dir := cmd.cfg.DataDir
+	dbDir := filepath.Join(dir, "db")
+	if _, err := os.Stat(dbDir); err == nil {
+		return func() {}
+	}
+	_, dirErr := os.Stat(dir)
+	return func() {
+		os.RemoveAll(dbDir)
+		if dirErr != nil {
+			os.Remove(dir) // only if we made it and it is empty
+		}
+	}
+}
+
 // openStore opens a stopped box's store; a running box holds the lock, and
 // the answer says how to reach it instead.
 func (cmd *command) openStore(readOnly bool) (*store.DB, error) {
@@ -253,13 +273,20 @@ func (cmd *command) apply(ctx context.Context) error {
 		if err != nil {
 			return usageError{prefixProblems(cmd.args[0], err)}
 		}
+		undo := cmd.undoNewDataDir()
 		db, err := cmd.openStore(false)
 		if err != nil {
+			undo()
 			return err
 		}
-		defer db.Close()
 		changes, err = provision.Apply(ctx, db, password.NewHasher(0, 0), doc,
 			provision.Options{DryRun: cmd.dryRun, Prune: cmd.prune, Actor: "cli"})
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil || cmd.dryRun {
+			undo()
+		}
 		if err != nil {
 			var fe *provision.FieldError
 			if errors.As(err, &fe) {
@@ -352,7 +379,9 @@ func (cmd *command) restore(ctx context.Context) error {
 			return err
 		}
 	} else {
+		undo := cmd.undoNewDataDir()
 		if err := store.RestoreDir(cmd.cfg.DataDir, bytes.NewReader(data)); err != nil {
+			undo()
 			if errors.Is(err, store.ErrBadBackup) {
 				return usageError{fmt.Errorf("%s: %w", cmd.args[0], err)}
 			}
@@ -419,7 +448,7 @@ func (cmd *command) call(ctx context.Context, method, path string, body []byte) 
 	}
 	errs := make([]error, len(e.Error.Problems))
 	for i, p := range e.Error.Problems {
-		errs[i] = fmt.Errorf("%s line %d: %s: %s", cmd.args[0], p.Line, p.Path, p.Problem)
+		errs[i] = &provision.FieldError{Path: p.Path, Line: p.Line, Problem: p.Problem}
 	}
-	return nil, usageError{errors.Join(errs...)}
+	return nil, usageError{prefixProblems(cmd.args[0], errors.Join(errs...))}
 }

