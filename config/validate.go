@@ -162,15 +162,15 @@ func checkAddr(s string) error {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
-	if !isHostname(host) {
+	if !IsHostname(host) {
 		return fmt.Errorf("%q: %q is neither an IP address nor a host name", s, host)
 	}
 	return nil
 }
 
-// isHostname reports whether s is a syntactically valid DNS name
+// IsHostname reports whether s is a syntactically valid DNS name
 // (RFC 1123 labels; a trailing dot is allowed).
-func isHostname(s string) bool {
+func IsHostname(s string) bool {
 	s = strings.TrimSuffix(s, ".")
 	if s == "" || len(s) > 253 {
 		return false

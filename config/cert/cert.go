@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/ccbox/ccbox/config"
 	"io"
 	"io/fs"
 	"math/big"
@@ -109,7 +110,7 @@ func wantedNames(host string, addrs []net.Addr, extra []net.IP) names {
 	var n names
 	addDNS := func(s string) {
 		s = strings.ToLower(strings.TrimSuffix(s, "."))
-		if !isDNSName(s) {
+		if !config.IsHostname(s) {
 			return
 		}
 		for _, d := range n.dns {
@@ -154,25 +155,6 @@ func wantedNames(host string, addrs []net.Addr, extra []net.IP) names {
 		addIP(ip)
 	}
 	return n
-}
-
-// isDNSName reports whether s can go into a dNSName SAN: letters, digits,
-// hyphens and dots, in labels of 1-63 characters.
-func isDNSName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // loadOrCreateSelfSigned returns the certificate in dir when it is still

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"github.com/ccbox/ccbox/config"
 	"io"
 	"io/fs"
 	"math/big"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,7 +60,7 @@ func TestCreate(t *testing.T) {
 	if !slices.Contains(leaf.DNSNames, "localhost") {
 		t.Errorf("DNS names %v lack localhost", leaf.DNSNames)
 	}
-	if host, err := os.Hostname(); err == nil && isDNSName(host) && !slices.Contains(leaf.DNSNames, host) {
+	if host, err := os.Hostname(); err == nil && config.IsHostname(strings.ToLower(host)) && !slices.Contains(leaf.DNSNames, host) {
 		t.Errorf("DNS names %v lack the host name %q", leaf.DNSNames, host)
 	}
 	wantIPs := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("203.0.113.7")}

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -60,7 +59,7 @@ func launch(b *testing.B, bin, dataDir string) *proc {
 		b.Fatalf("appliance log: %v", err)
 	}
 	p.cmd = exec.Command(bin, "run")
-	p.cmd.Env = append(withoutAppliance(os.Environ()),
+	p.cmd.Env = append(harness.WithoutAppliance(os.Environ()),
 		"APPLIANCE_DATA_DIR="+dataDir,
 		"APPLIANCE_HTTP_ADDR="+addr(ports[0]),
 		"APPLIANCE_HTTPS_ADDR="+addr(ports[1]),
@@ -153,18 +152,6 @@ func (p *proc) log() string {
 		return fmt.Sprintf("(cannot read the log: %v)", err)
 	}
 	return string(data)
-}
-
-// withoutAppliance returns env without its APPLIANCE_* variables, so the
-// environment of whoever runs the benchmarks cannot change the box.
-func withoutAppliance(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "APPLIANCE_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // hideNsPerOp replaces the ns/op column, which for these one-pass

@@ -155,7 +155,7 @@ func resolve(t testing.TB, opts Options) Options {
 }
 
 func (a *App) env() []string {
-	env := withoutAppliance(os.Environ())
+	env := WithoutAppliance(os.Environ())
 	env = append(env,
 		"APPLIANCE_DATA_DIR="+a.opts.DataDir,
 		"APPLIANCE_HTTP_ADDR="+a.opts.HTTPAddr,

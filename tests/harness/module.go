@@ -104,9 +104,9 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// withoutAppliance returns env without its APPLIANCE_* variables, so the
+// WithoutAppliance returns env without its APPLIANCE_* variables, so the
 // environment of whoever runs the tests cannot change the box under test.
-func withoutAppliance(env []string) []string {
+func WithoutAppliance(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		if !strings.HasPrefix(kv, "APPLIANCE_") {

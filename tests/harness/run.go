@@ -35,7 +35,7 @@ func RunInput(t testing.TB, stdin string, args []string, env ...string) (stdout,
 	ctx, cancel := context.WithTimeout(context.Background(), RunTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(withoutAppliance(os.Environ()), "APPLIANCE_DATA_DIR="+t.TempDir())
+	cmd.Env = append(WithoutAppliance(os.Environ()), "APPLIANCE_DATA_DIR="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	cmd.WaitDelay = 5 * time.Second // output pipes of a killed command
 	cmd.Stdin = strings.NewReader(stdin)
