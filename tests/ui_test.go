@@ -113,3 +113,54 @@ func waitAttr(sel, attr, want string) chromedp.Action[chromedp.Void] {
 	return chromedp.PollFunction[chromedp.Void](`(sel, attr, want) => { const e = document.querySelector(sel); return !!e && e.getAttribute(attr) === want; }`,
 		chromedp.WithPollingArgs(sel, attr, want), chromedp.WithPollingInterval(50*time.Millisecond))
 }
+
+// TestAdminConsoleInBrowser: the admin console creates a user through its
+// form (a refused field shows its error next to the field), and a user
+// created elsewhere appears in the open table through the event WebSocket.
+func TestAdminConsoleInBrowser(t *testing.T) {
+	app := harness.Start(t, harness.Options{})
+	ctx := browser.New(t, browser.Options{})
+	api := app.Client(t)
+	if err := api.Login("admin", harness.DefaultAdminPassword); err != nil {
+		t.Fatal(err)
+	}
+
+	do(t, ctx, "log in and open the admin console",
+		chromedp.Navigate(app.HTTPSURL()+"/login?next=/admin"),
+		chromedp.WaitVisible(chromedp.ID("login-submit")),
+		chromedp.SendKeys(chromedp.ID("username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), harness.DefaultAdminPassword),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("users-table")),
+		waitText("#users-body", "admin"),
+		waitAttr("#ws-status", "data-state", "open"),
+	)
+
+	do(t, ctx, "a too-short password is refused next to its field",
+		chromedp.Click(chromedp.ID("user-new")),
+		chromedp.WaitVisible(chromedp.ID("user-create-form")),
+		chromedp.SendKeys(chromedp.ID("new-user-name"), "agent7"),
+		chromedp.SendKeys(chromedp.ID("new-user-display-name"), "Agent Seven"),
+		chromedp.SendKeys(chromedp.ID("new-user-password"), "short"),
+		chromedp.Click(chromedp.ID("user-create-submit")),
+		chromedp.WaitVisible(chromedp.ID("new-user-password-error")),
+	)
+	browser.Screenshot(t, ctx, "admin-user-error")
+
+	do(t, ctx, "a good password creates the user",
+		chromedp.Clear(chromedp.ID("new-user-password")),
+		chromedp.SendKeys(chromedp.ID("new-user-password"), "agent7-password"),
+		chromedp.Click(chromedp.ID("user-create-submit")),
+		waitText("#users-body", "agent7"),
+	)
+	if status, err := api.Do("GET", "/api/v1/users/agent7", nil, nil); err != nil || status != 200 {
+		t.Fatalf("the form's user is not in the store: %d %v", status, err)
+	}
+
+	// Created by another admin session: the open page learns it by event.
+	if _, err := api.Do("POST", "/api/v1/users", map[string]string{"name": "live1", "role": "supervisor", "password": "live1-password"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "a user created elsewhere appears live", waitText("#users-body", "live1"))
+	browser.Screenshot(t, ctx, "admin-users")
+}

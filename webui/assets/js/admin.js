@@ -166,7 +166,7 @@ function renderUsers() {
         el("td", {}, el("span", { className: "mono" }, u.name), u.name === myName ? el("span", { className: "you" }, t("users.you")) : null),
         el("td", {}, u.display_name || ""),
         el("td", {}, el("span", { className: `badge badge-${u.role}` }, roleLabel(u.role))),
-        el("td", {}, languageLabel(u.language)),
+        el("td", { className: "nowrap" }, languageLabel(u.language)),
         el(
           "td",
           {},
@@ -176,7 +176,7 @@ function renderUsers() {
             t(u.disabled ? "users.status.disabled" : "users.status.active"),
           ),
         ),
-        el("td", { className: "muted" }, formatDateTime(u.created)),
+        el("td", { className: "muted nowrap" }, formatDateTime(u.created)),
         el(
           "td",
           { className: "actions" },
@@ -419,7 +419,7 @@ function renderLog() {
       el(
         "tr",
         {},
-        el("td", { className: "muted" }, formatDateTime(e.time)),
+        el("td", { className: "muted nowrap" }, formatDateTime(e.time)),
         el("td", { className: "mono" }, e.user || ""),
         el("td", { className: "mono" }, e.address || ""),
         el("td", {}, resultBadge(e.result || "")),

@@ -1,12 +1,13 @@
-// Live events from /api/v1/ws.
+// Live events from /api/v1/ws (protocol: docs/events.md).
 //
 // The server opens with {"type":"snapshot","seq":N,"data":{...}} and then
-// sends events {"seq","time","type","subject","data"} with seq increasing
-// by one. When an event's seq is not last+1 an event was lost: the stream
-// asks for {"type":"snapshot"} and drops events until the new snapshot
-// arrives, because the snapshot already contains their effect. When the
-// socket closes the stream reconnects with exponential backoff and jitter,
-// and the first message of the new connection is again a snapshot.
+// sends the events this user may see, {"seq","time","type","subject","data",
+// "prev"}, where prev is the seq of the message sent before it on this
+// connection. When prev is not the last seq received, events were lost: the
+// stream asks for {"type":"snapshot"} and drops events until the new
+// snapshot arrives, because the snapshot already contains their effect. When
+// the socket closes the stream reconnects with exponential backoff and
+// jitter, and the first message of the new connection is again a snapshot.
 
 export const STATUS_CONNECTING = "connecting";
 export const STATUS_OPEN = "open";
@@ -152,7 +153,9 @@ export class EventStream {
     if (typeof msg.seq !== "number") return; // not an event (e.g. a reply)
     if (this.awaitingSnapshot) return;
     if (msg.seq <= this.seq) return; // already seen
-    if (msg.seq !== this.seq + 1) {
+    // prev is the seq of the message the server sent before this one on this
+    // connection; anything else means this client missed events (docs/events.md).
+    if (msg.prev !== this.seq) {
       this.requestSnapshot();
       return;
     }
