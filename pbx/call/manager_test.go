@@ -16,11 +16,12 @@ type fakeLeg struct {
 	dev    Device
 	events chan EventKind
 
-	mu       sync.Mutex
-	done     chan struct{}
-	cause    Cause
-	answered bool
-	progress []bool
+	mu         sync.Mutex
+	done       chan struct{}
+	cause      Cause
+	answered   bool
+	progress   []bool
+	answeredCh chan struct{}
 }
 
 func newLeg(id string, dev Device) *fakeLeg {
