@@ -10,7 +10,7 @@ import {
   el,
   errorText,
   openDialog,
-  requireFields,
+  validateForm,
   roleLabel,
   setBusy,
   showApiError,
@@ -45,10 +45,11 @@ if (shell && shell.me.role !== "admin") {
     renderUsers();
     renderLog();
   });
-  shell.events.on("snapshot", scheduleUsersReload);
-  shell.events.on("user.*", scheduleUsersReload);
-  shell.events.on("settings.*", loadSettings);
+  shell.events.on("snapshot", onSnapshot);
+  shell.events.on("user.*", onUserEvent);
+  shell.events.on("system.updated", (msg) => showTitle(msg.data && msg.data.title));
 }
+if (shell) document.body.dataset.ready = "true";
 
 // ---------- Tabs ----------
 
@@ -125,9 +126,7 @@ function setupUsers() {
 async function loadUsers() {
   try {
     const data = await api.get("/users");
-    users = (data && data.users) || [];
-    users.sort((a, b) => a.name.localeCompare(b.name));
-    renderUsers();
+    setUsers((data && data.users) || []);
   } catch (err) {
     toast(errorText(err), "error");
   }
@@ -137,6 +136,34 @@ async function loadUsers() {
 function scheduleUsersReload() {
   clearTimeout(reloadTimer);
   reloadTimer = setTimeout(loadUsers, 150);
+}
+
+function setUsers(list) {
+  users = list.slice().sort((a, b) => a.name.localeCompare(b.name));
+  renderUsers();
+}
+
+// A snapshot carries the whole user list (docs/events.md).
+function onSnapshot(msg) {
+  const list = msg.data && msg.data.users;
+  if (Array.isArray(list)) setUsers(list);
+  else scheduleUsersReload();
+}
+
+// Events carry whole users, so they are applied in place; an event
+// without the expected data falls back to reloading the list.
+function onUserEvent(msg) {
+  const data = msg.data || {};
+  const name = data.name || String(msg.subject || "").replace(/^user:/, "");
+  switch (msg.type) {
+    case "user.created":
+    case "user.updated":
+      if (!data.name || !data.role) return scheduleUsersReload();
+      return setUsers([...users.filter((u) => u.name !== data.name), data]);
+    case "user.deleted":
+      if (!name) return scheduleUsersReload();
+      return setUsers(users.filter((u) => u.name !== name));
+  }
 }
 
 function languageLabel(code) {
@@ -191,7 +218,7 @@ function renderUsers() {
 
 async function createUser(form, card) {
   clearErrors(form);
-  if (!requireFields(form, ["name", "password"])) return;
+  if (!validateForm(form, { name: "userName", display_name: "text64", password: "password" })) return;
   const body = {
     name: form.elements.name.value.trim(),
     display_name: form.elements.display_name.value.trim(),
@@ -240,6 +267,7 @@ function bindEditDialog() {
     // Send only what changed, so two admins editing different fields of
     // the same user do not overwrite each other.
     const patch = {};
+    if (!validateForm(form, { display_name: "text64" })) return;
     const displayName = form.elements.display_name.value.trim();
     if (displayName !== (user.display_name || "")) patch.display_name = displayName;
     if (form.elements.role.value !== user.role) patch.role = form.elements.role.value;
@@ -279,7 +307,7 @@ function bindResetDialog() {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    if (!requireFields(form, ["password", "confirm_password"])) return;
+    if (!validateForm(form, { password: "password", confirm_password: "required" })) return;
     if (form.elements.password.value !== form.elements.confirm_password.value) {
       showFieldError(form, "confirm_password", t("error.mismatch"));
       return;
@@ -343,7 +371,7 @@ function setupSystem() {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    if (!requireFields(form, ["title"])) return;
+    if (!validateForm(form, { title: "text64" })) return;
     const submit = document.getElementById("system-save");
     setBusy(submit, true);
     try {
@@ -362,15 +390,19 @@ function setupSystem() {
 }
 
 async function loadSettings() {
-  const input = document.getElementById("system-title-input");
   try {
     const s = await api.get("/settings/system");
-    // Do not overwrite what the admin is typing.
-    if (document.activeElement !== input) input.value = (s && s.title) || "";
-    if (s && s.title) shell.setTitle(s.title);
+    showTitle(s && s.title);
   } catch (err) {
     toast(errorText(err), "error");
   }
+}
+
+// showTitle puts the saved title in the form, unless the admin is typing.
+function showTitle(title) {
+  if (typeof title !== "string") return;
+  const input = document.getElementById("system-title-input");
+  if (document.activeElement !== input) input.value = title;
 }
 
 // ---------- Login log ----------
@@ -393,7 +425,7 @@ async function loadLog() {
   }
 }
 
-const SUCCESS_RESULTS = new Set(["ok", "success", "succeeded"]);
+const SUCCESS_RESULTS = new Set(["ok"]); // store.LoginOK
 
 function resultBadge(result) {
   const ok = SUCCESS_RESULTS.has(result);
@@ -419,7 +451,7 @@ function renderLog() {
       el(
         "tr",
         {},
-        el("td", { className: "muted nowrap" }, formatDateTime(e.time)),
+        el("td", { className: "muted nowrap" }, formatDateTime(e.time, { seconds: true })),
         el("td", { className: "mono" }, e.user || ""),
         el("td", { className: "mono" }, e.address || ""),
         el("td", {}, resultBadge(e.result || "")),

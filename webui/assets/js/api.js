@@ -44,10 +44,6 @@ export function setCsrfToken(token) {
   csrfToken = token || "";
 }
 
-export function csrf() {
-  return csrfToken;
-}
-
 // request sends one API call. path is relative to API_BASE ("/users").
 // It resolves to the decoded JSON body, or null for an empty body (204).
 export async function request(method, path, body, { signal } = {}) {

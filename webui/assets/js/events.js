@@ -13,6 +13,11 @@ export const STATUS_CONNECTING = "connecting";
 export const STATUS_OPEN = "open";
 export const STATUS_CLOSED = "closed";
 
+// CLOSE_SESSION_ENDED is the close code the server uses when the session
+// behind the socket ended (logout, password reset, account disabled):
+// reconnecting cannot help, the user has to sign in again.
+export const CLOSE_SESSION_ENDED = 4001;
+
 export class EventStream {
   // Options:
   //   url             WebSocket URL (default: /api/v1/ws on this host)
@@ -20,6 +25,8 @@ export class EventStream {
   //   maxBackoffMs    longest reconnect delay (default 30000)
   //   beforeReconnect async hook run before each reconnect; pages use it to
   //                   check the session (a rejected promise only delays)
+  //   onSessionEnd    called instead of reconnecting when the server closes
+  //                   with CLOSE_SESSION_ENDED
   //   WebSocket       constructor to use (default: the browser's)
   constructor(opts = {}) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -27,6 +34,7 @@ export class EventStream {
     this.minBackoffMs = opts.minBackoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30000;
     this.beforeReconnect = opts.beforeReconnect || null;
+    this.onSessionEnd = opts.onSessionEnd || null;
     this.WebSocket = opts.WebSocket || globalThis.WebSocket;
 
     this.seq = -1;
@@ -102,9 +110,14 @@ export class EventStream {
     ws.onmessage = (ev) => {
       if (this.ws === ws) this.handleMessage(ev.data);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (ev && ev.code === CLOSE_SESSION_ENDED && this.onSessionEnd) {
+        this.stop();
+        this.onSessionEnd();
+        return;
+      }
       this.setStatus(this.running ? STATUS_CONNECTING : STATUS_CLOSED);
       this.scheduleReconnect();
     };

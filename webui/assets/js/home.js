@@ -28,6 +28,7 @@ try {
   };
   render();
   onLanguageChange(render);
+  document.body.dataset.ready = "true";
 } catch (err) {
   // A signed-out visitor is already on the way to the login page.
   if (!(err instanceof ApiError && err.status === 401)) toast(errorText(err), "error");

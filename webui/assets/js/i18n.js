@@ -40,6 +40,15 @@ const en = {
   "error.notFound": "It no longer exists; the list has been refreshed.",
   "error.exists": "A user with this name already exists.",
   "error.mismatch": "The two passwords do not match.",
+  "error.csrf": "This page is out of date. Reload it and try again.",
+  "error.conflict": "Someone else changed this at the same time. Please try again.",
+  "error.lastAdmin": "At least one enabled administrator must remain.",
+  "error.disabled": "This account is disabled. Contact your administrator.",
+  "error.userName": "Use 1–32 characters: a–z, 0–9, dot, dash or underscore, starting with a letter or digit.",
+  "error.passwordShort": "Use at least 8 characters.",
+  "error.passwordLong": "The password is too long (at most 72 bytes).",
+  "error.passwordBlank": "A password cannot be only spaces.",
+  "error.textTooLong": "Use at most 64 characters.",
 
   "ws.open": "Live",
   "ws.connecting": "Connecting…",
@@ -87,6 +96,7 @@ const en = {
   "password.submit": "Change password",
   "password.changed": "Your password has been changed.",
   "password.wrongCurrent": "The current password is incorrect.",
+  "password.hint": "At least 8 characters. Your other signed-in sessions will be signed out.",
 
   "placeholder.pageTitle": "Coming soon",
   "placeholder.body": "This page arrives in a later release.",
@@ -120,7 +130,8 @@ const en = {
   "users.action.reset": "Reset password",
   "users.action.delete": "Delete",
   "users.field.name": "Username",
-  "users.field.nameHint": "Used to sign in; cannot be changed later.",
+  "users.field.nameHint": "Used to sign in: 1–32 characters of a–z, 0–9, . _ -; cannot be changed later.",
+  "users.field.passwordHint": "At least 8 characters.",
   "users.field.displayName": "Display name",
   "users.field.role": "Role",
   "users.field.password": "Initial password",
@@ -132,7 +143,7 @@ const en = {
   "users.edit.title": "Edit user {name}",
   "users.updated": "User {name} updated.",
   "users.reset.title": "Reset password for {name}",
-  "users.reset.body": "The user signs in with the new password from now on.",
+  "users.reset.body": "The user is signed out everywhere and signs in with the new password from now on.",
   "users.reset.password": "New password",
   "users.reset.confirm": "Confirm new password",
   "users.reset.submit": "Reset password",
@@ -145,7 +156,7 @@ const en = {
   "system.heading": "System settings",
   "system.subtitle": "Settings that apply to every user.",
   "system.title": "System title",
-  "system.titleHint": "Shown in the header, the browser tab and on the sign-in page.",
+  "system.titleHint": "Shown in the header, the browser tab and on the sign-in page (at most 64 characters; empty means CCBox).",
   "system.version": "Version",
   "system.saved": "Settings saved.",
 
@@ -158,11 +169,10 @@ const en = {
   "log.col.userAgent": "Browser",
   "log.empty": "No sign-in attempts recorded.",
   "log.result.success": "Success",
-  "log.result.bad_credentials": "Wrong password",
-  "log.result.unknown_user": "Unknown user",
+  "log.result.bad_credentials": "Wrong username or password",
   "log.result.locked": "Locked",
   "log.result.disabled": "Account disabled",
-  "log.result.logout": "Signed out",
+  "log.result.rate_limited": "Too many attempts",
 };
 
 const zhCN = {
@@ -191,6 +201,15 @@ const zhCN = {
   "error.notFound": "该项已不存在，列表已刷新。",
   "error.exists": "该用户名已存在。",
   "error.mismatch": "两次输入的密码不一致。",
+  "error.csrf": "页面已过期，请刷新后重试。",
+  "error.conflict": "该数据已被他人同时修改，请重试。",
+  "error.lastAdmin": "系统中至少需要保留一个启用的管理员。",
+  "error.disabled": "该账号已停用，请联系管理员。",
+  "error.userName": "用户名须为 1–32 个字符，只能使用小写字母 a–z、数字、点、短横线或下划线，并以字母或数字开头。",
+  "error.passwordShort": "密码至少需要 8 个字符。",
+  "error.passwordLong": "密码过长（最多 72 个字节）。",
+  "error.passwordBlank": "密码不能全是空格。",
+  "error.textTooLong": "最多 64 个字符。",
 
   "ws.open": "已连接",
   "ws.connecting": "连接中…",
@@ -238,6 +257,7 @@ const zhCN = {
   "password.submit": "确认修改",
   "password.changed": "密码已修改。",
   "password.wrongCurrent": "当前密码不正确。",
+  "password.hint": "至少 8 个字符。修改后，您在其他设备上的登录将失效。",
 
   "placeholder.pageTitle": "敬请期待",
   "placeholder.body": "该页面将在后续版本中提供。",
@@ -271,7 +291,8 @@ const zhCN = {
   "users.action.reset": "重置密码",
   "users.action.delete": "删除",
   "users.field.name": "用户名",
-  "users.field.nameHint": "用于登录，创建后不可修改。",
+  "users.field.nameHint": "用于登录：1–32 个字符，可用 a–z、0–9 及 . _ -；创建后不可修改。",
+  "users.field.passwordHint": "至少 8 个字符。",
   "users.field.displayName": "显示名称",
   "users.field.role": "角色",
   "users.field.password": "初始密码",
@@ -283,7 +304,7 @@ const zhCN = {
   "users.edit.title": "编辑用户 {name}",
   "users.updated": "已更新用户 {name}。",
   "users.reset.title": "重置 {name} 的密码",
-  "users.reset.body": "重置后该用户需使用新密码登录。",
+  "users.reset.body": "重置后该用户的所有登录将失效，需使用新密码重新登录。",
   "users.reset.password": "新密码",
   "users.reset.confirm": "确认新密码",
   "users.reset.submit": "重置密码",
@@ -296,7 +317,7 @@ const zhCN = {
   "system.heading": "系统设置",
   "system.subtitle": "对所有用户生效的设置。",
   "system.title": "系统标题",
-  "system.titleHint": "显示在页面顶部、浏览器标签页和登录页上。",
+  "system.titleHint": "显示在页面顶部、浏览器标签页和登录页上（最多 64 个字符，留空则显示 CCBox）。",
   "system.version": "版本",
   "system.saved": "设置已保存。",
 
@@ -309,11 +330,10 @@ const zhCN = {
   "log.col.userAgent": "浏览器",
   "log.empty": "暂无登录记录。",
   "log.result.success": "成功",
-  "log.result.bad_credentials": "密码错误",
-  "log.result.unknown_user": "用户不存在",
+  "log.result.bad_credentials": "用户名或密码错误",
   "log.result.locked": "已锁定",
   "log.result.disabled": "账号已停用",
-  "log.result.logout": "已退出",
+  "log.result.rate_limited": "尝试过于频繁",
 };
 
 const TABLES = { en, "zh-CN": zhCN };
@@ -429,23 +449,15 @@ export function initI18n() {
   for (const sel of document.querySelectorAll("#lang-select")) bindLanguageSelect(sel);
 }
 
-// formatDateTime renders an API timestamp in the current language.
-export function formatDateTime(value) {
+// formatDateTime renders an API timestamp as local "2026-01-02 15:04"
+// (with seconds when asked): the same in both languages, sortable by eye,
+// and narrow enough for tables.
+export function formatDateTime(value, { seconds = false } = {}) {
   if (!value) return "";
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
-  return new Intl.DateTimeFormat(current, {
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hour12: false,
-  }).format(d);
-}
-
-// has reports whether key exists in the tables (used for optional labels).
-export function has(key) {
-  return key in en;
+  const p = (n) => String(n).padStart(2, "0");
+  const date = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}` + (seconds ? `:${p(d.getSeconds())}` : "");
+  return `${date} ${time}`;
 }

@@ -29,6 +29,8 @@ onLanguageChange(() => {
 showHttpsNotice();
 loadBranding();
 username.focus();
+// body[data-ready] tells browser tests that the handlers are bound.
+document.body.dataset.ready = "true";
 
 form.addEventListener("submit", onSubmit);
 for (const input of [username, password]) {

@@ -1,8 +1,8 @@
 // Placeholder for pages that arrive in a later release (/workbench,
 // /wallboard, /reports): names the page and links back home.
 
-import { api } from "./api.js";
-import { t, initI18n, onLanguageChange } from "./i18n.js";
+import { api, loadMe } from "./api.js";
+import { t, initI18n, onLanguageChange, adoptAccountLanguage } from "./i18n.js";
 import { bindThemeToggle } from "./ui.js";
 import { ICONS } from "./icons.js";
 
@@ -16,12 +16,13 @@ bindThemeToggle(document.getElementById("theme-toggle"));
 document.getElementById("placeholder-icon").innerHTML = ICONS[page] || ICONS.clock;
 render();
 onLanguageChange(render);
+document.body.dataset.ready = "true";
 
-try {
-  systemTitle = (await api.get("/branding"))?.title || "";
-} catch {
-  // The fallback title is good enough for a placeholder.
-}
+// These pages are for signed-in users: loadMe sends anyone else to the
+// login page, which brings them back here.
+const [me, branding] = await Promise.allSettled([loadMe(), api.get("/branding")]);
+if (me.status === "fulfilled") adoptAccountLanguage(me.value.language);
+if (branding.status === "fulfilled") systemTitle = (branding.value && branding.value.title) || "";
 render();
 
 function render() {

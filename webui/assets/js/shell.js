@@ -2,14 +2,14 @@
 // connection indicator, language and theme switches, the signed-in user,
 // the change-password dialog and sign-out.
 
-import { api, loadMe, ApiError } from "./api.js";
+import { api, loadMe, redirectToLogin, ApiError } from "./api.js";
 import { EventStream } from "./events.js";
 import { t, initI18n, onLanguageChange, adoptAccountLanguage } from "./i18n.js";
 import {
   bindThemeToggle,
   clearErrors,
   openDialog,
-  requireFields,
+  validateForm,
   roleLabel,
   setBusy,
   showApiError,
@@ -46,15 +46,34 @@ export async function initShell({ pageTitleKey }) {
   bindLogout(document.getElementById("logout"));
   bindChangePassword(document.getElementById("change-password"), document.getElementById("password-dialog"));
 
-  const events = new EventStream({ beforeReconnect: () => loadMe() });
+  // A closed socket is retried only while /me still answers (loadMe sends
+  // a signed-out user to the login page); a session the server ended
+  // (close code 4001) goes straight there.
+  const events = new EventStream({ beforeReconnect: () => loadMe(), onSessionEnd: redirectToLogin });
   bindWsStatus(document.getElementById("ws-status"), events);
-  events.start();
 
-  // setTitle updates every place the system title shows (after an admin edit).
+  // setTitle updates every place the system title shows.
   const setTitle = (title) => {
     branding.title = title;
     renderHeader();
   };
+  // The header follows the system title and the user's own record live.
+  const updateMe = (u) => {
+    if (!u || u.name !== me.name) return;
+    for (const k of ["display_name", "role", "language"]) if (k in u) me[k] = u[k];
+    renderHeader();
+  };
+  events.on("snapshot", (msg) => {
+    const data = msg.data || {};
+    if (data.system && "title" in data.system) setTitle(data.system.title);
+    updateMe(data.me);
+  });
+  events.on("system.updated", (msg) => {
+    if (msg.data && "title" in msg.data) setTitle(msg.data.title);
+  });
+  events.on("user.updated", (msg) => updateMe(msg.data));
+  events.start();
+
   return { ...state, events, setTitle };
 }
 
@@ -115,7 +134,7 @@ function bindChangePassword(button, dialog) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    if (!requireFields(form, ["current_password", "new_password", "confirm_password"])) return;
+    if (!validateForm(form, { current_password: "required", new_password: "password", confirm_password: "required" })) return;
     const current = form.elements.current_password.value;
     const next = form.elements.new_password.value;
     if (next !== form.elements.confirm_password.value) {

@@ -41,7 +41,7 @@ export function bindThemeToggle(button) {
   render();
 }
 
-// toast shows a short message in the corner for a few seconds.
+// toast shows a short message under the header for a few seconds.
 export function toast(message, kind = "info") {
   let region = document.getElementById("toasts");
   if (!region) {
@@ -56,6 +56,8 @@ export function toast(message, kind = "info") {
   el.className = kind === "error" ? "toast toast-error" : "toast";
   el.textContent = message;
   region.append(el);
+  // Keep the newest few; a burst of actions must not cover the page.
+  while (region.children.length > 3) region.firstElementChild.remove();
   setTimeout(() => el.remove(), kind === "error" ? 6000 : 3500);
 }
 
@@ -63,21 +65,29 @@ export function toast(message, kind = "info") {
 export function errorText(err) {
   if (!(err instanceof ApiError)) return t("error.unknown");
   if (err.isNetwork) return t("error.network");
+  // Codes from docs/api.md; each has a sentence in both languages.
   switch (err.code) {
-    case "required":
-      return t("error.required");
     case "exists":
       return t("error.exists");
     case "bad_credentials":
       return t("login.error.badCredentials");
     case "forbidden":
       return t("error.forbidden");
+    case "csrf":
+      return t("error.csrf");
+    case "conflict":
+      return t("error.conflict");
+    case "last_admin":
+      return t("error.lastAdmin");
+    case "disabled":
+      return t("error.disabled");
+    case "not_found":
+      return t("error.notFound");
   }
   if (err.status === 403) return t("error.forbidden");
   if (err.status === 404) return t("error.notFound");
   if (err.status >= 500) return t("error.server", { status: err.status });
-  // Validation messages (a password policy, a name rule) only the server
-  // knows; it words them for the Accept-Language the client sends.
+  // A field the client did not check itself: the server's own words.
   return err.message && err.message !== err.code ? err.message : t("error.unknown");
 }
 
@@ -124,17 +134,36 @@ export function showApiError(form, err) {
   else showFormError(form, errorText(err));
 }
 
-// requireFields marks each empty named control; it reports whether all were filled.
-export function requireFields(form, names) {
+// RULES are the server's rules for values (docs/api.md), checked before
+// sending so that the message is in the page's language. Each returns an
+// i18n key, or "" when the value is acceptable.
+const RULES = {
+  required: (v) => (v.trim() ? "" : "error.required"),
+  userName: (v) => (!v.trim() ? "error.required" : /^[a-z0-9][a-z0-9._-]{0,31}$/.test(v.trim()) ? "" : "error.userName"),
+  password: (v) => {
+    if (!v) return "error.required";
+    if (!v.trim()) return "error.passwordBlank";
+    if (Array.from(v).length < 8) return "error.passwordShort";
+    if (new TextEncoder().encode(v).length > 72) return "error.passwordLong";
+    return "";
+  },
+  text64: (v) => (Array.from(v.trim()).length > 64 ? "error.textTooLong" : ""),
+};
+
+// validateForm checks named controls against RULES ({field: rule}), shows
+// each problem beside its field and focuses the first; it reports whether
+// every value passed.
+export function validateForm(form, rules) {
   let first = null;
-  for (const name of names) {
+  for (const [name, rule] of Object.entries(rules)) {
     const control = form.elements.namedItem(name);
-    if (control && !String(control.value).trim()) {
-      const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-      if (slot) slot.textContent = t("error.required");
-      control.setAttribute("aria-invalid", "true");
-      first = first || control;
-    }
+    if (!control) continue;
+    const key = RULES[rule](String(control.value));
+    if (!key) continue;
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    if (slot) slot.textContent = t(key);
+    control.setAttribute("aria-invalid", "true");
+    first = first || control;
   }
   if (first) first.focus();
   return !first;
