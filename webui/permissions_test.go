@@ -30,7 +30,7 @@ func permissionTable(s *Server) string {
 				}
 			}
 		}
-		fmt.Fprintf(&b, "%-7s %-32s %-15s %s\n", r.method, r.path, r.perm, strings.Join(who, ","))
+		fmt.Fprintf(&b, "%-7s %-36s %-15s %s\n", r.method, r.path, r.perm, strings.Join(who, ","))
 	}
 	return b.String()
 }

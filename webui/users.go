@@ -17,6 +17,7 @@ type userView struct {
 	Name        string     `json:"name"`
 	DisplayName string     `json:"display_name"`
 	Role        store.Role `json:"role"`
+	AgentNumber string     `json:"agent_number"`
 	Disabled    bool       `json:"disabled"`
 	Language    string     `json:"language"`
 	Created     time.Time  `json:"created"`
@@ -24,8 +25,8 @@ type userView struct {
 }
 
 func newUserView(u store.User) userView {
-	return userView{Name: u.Name, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled,
-		Language: u.Language, Created: u.Created, Updated: u.Updated}
+	return userView{Name: u.Name, DisplayName: u.DisplayName, Role: u.Role, AgentNumber: u.AgentNumber,
+		Disabled: u.Disabled, Language: u.Language, Created: u.Created, Updated: u.Updated}
 }
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
@@ -62,8 +63,19 @@ type createUserRequest struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"display_name"`
 	Role        string `json:"role"`
+	AgentNumber string `json:"agent_number"`
 	Password    string `json:"password"`
 	Language    string `json:"language"`
+}
+
+// agentNumberFree checks, inside the transaction, that user may hold the
+// agent number (none is always free).
+func agentNumberFree(tx *store.Tx, user, number string) error {
+	if number == "" {
+		return nil
+	}
+	self := provision.NumberHolder{Number: number, Kind: provision.NumberAgent, Name: user}
+	return numberTaken("agent_number", provision.CheckNumberFree(tx, self))
 }
 
 // fieldError turns the configuration document's validation error for one
@@ -94,6 +106,9 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err := fieldError("language", provision.CheckLanguage(req.Language)); err != nil {
 		return err
 	}
+	if err := fieldError("agent_number", provision.CheckAgentNumber(req.AgentNumber)); err != nil {
+		return err
+	}
 	if err := password.Check(req.Password); err != nil {
 		return errBadRequest("password", passwordProblem(err))
 	}
@@ -103,12 +118,15 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	}
 	actor := principalOf(c).user.Name
 	now := s.now()
-	u := store.User{Name: req.Name, DisplayName: req.DisplayName, Role: store.Role(req.Role), PasswordHash: hash,
-		Language: req.Language, Created: now, Updated: now, PasswordChanged: now}
+	u := store.User{Name: req.Name, DisplayName: req.DisplayName, Role: store.Role(req.Role), AgentNumber: req.AgentNumber,
+		PasswordHash: hash, Language: req.Language, Created: now, Updated: now, PasswordChanged: now}
 	err = s.opts.Store.Update(func(tx *store.Tx) error {
 		if _, err := tx.User(u.Name); err == nil {
 			return &apiError{Status: http.StatusConflict, Code: "exists", Field: "name", Message: "a user with this name already exists"}
 		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := agentNumberFree(tx, u.Name, u.AgentNumber); err != nil {
 			return err
 		}
 		if err := tx.PutUser(u); err != nil {
@@ -127,6 +145,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 type updateUserRequest struct {
 	DisplayName *string `json:"display_name"`
 	Role        *string `json:"role"`
+	AgentNumber *string `json:"agent_number"` // "" removes it
 	Disabled    *bool   `json:"disabled"`
 	Language    *string `json:"language"`
 }
@@ -151,6 +170,11 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if req.AgentNumber != nil {
+		if err := fieldError("agent_number", provision.CheckAgentNumber(*req.AgentNumber)); err != nil {
+			return err
+		}
+	}
 	name := c.Params("name")
 	actor := principalOf(c).user.Name
 	var u store.User
@@ -167,6 +191,12 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 		}
 		if req.Language != nil {
 			u.Language = *req.Language
+		}
+		if req.AgentNumber != nil {
+			if err := agentNumberFree(tx, name, *req.AgentNumber); err != nil {
+				return err
+			}
+			u.AgentNumber = *req.AgentNumber
 		}
 		if req.Disabled != nil {
 			u.Disabled = *req.Disabled
@@ -196,9 +226,20 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 func (s *Server) deleteUser(c *fiber.Ctx) error {
 	name := c.Params("name")
 	actor := principalOf(c).user.Name
+	var orphaned []store.Extension // the user's extensions, which stay without an owner
 	err := s.opts.Store.Update(func(tx *store.Tx) error {
 		if _, err := tx.User(name); err != nil {
 			return err
+		}
+		orphaned = orphaned[:0]
+		exts, err := tx.Extensions()
+		if err != nil {
+			return err
+		}
+		for _, e := range exts {
+			if e.User == name {
+				orphaned = append(orphaned, e)
+			}
 		}
 		if err := tx.DeleteUser(name); err != nil {
 			return err
@@ -215,6 +256,10 @@ func (s *Server) deleteUser(c *fiber.Ctx) error {
 		return err
 	}
 	s.opts.Bus.Publish("user.deleted", "user:"+name, fiber.Map{"name": name})
+	for _, e := range orphaned {
+		e.User = ""
+		s.opts.Bus.Publish("extension.updated", "extension:"+e.Number, newExtensionView(e))
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

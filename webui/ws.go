@@ -33,6 +33,7 @@ var eventPermissions = []struct {
 	perm   Permission
 }{
 	{"user.", PermUsersRead},
+	{"extension.", PermUsersRead},
 	{"config.", PermConfigRead},
 	{"system.", PermSignedIn},
 }

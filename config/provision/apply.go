@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 // Options control Apply.
 type Options struct {
 	DryRun bool   // plan only: return the changes, write nothing
-	Prune  bool   // delete users the document does not name
+	Prune  bool   // delete users and extensions the document does not name
 	Actor  string // who applies, recorded in the audit log; "" means "config-apply"
 }
 
@@ -27,15 +28,16 @@ const (
 	ActionUpdate = "update"
 	ActionDelete = "delete"
 
-	KindUser   = "user"
-	KindSystem = "system"
+	KindUser      = "user"
+	KindSystem    = "system"
+	KindExtension = "extension"
 )
 
 // Change is one thing Apply changed (or, with DryRun, would change).
 type Change struct {
 	Action string   `json:"action"`           // create|update|delete
-	Kind   string   `json:"kind"`             // user|system
-	Name   string   `json:"name"`             // the user's name; "system" for the system settings
+	Kind   string   `json:"kind"`             // user|system|extension
+	Name   string   `json:"name"`             // the user's name, the extension's number; "system" for the system settings
 	Fields []string `json:"fields,omitempty"` // for an update: the keys that changed (never their values)
 }
 
@@ -64,12 +66,29 @@ func (c Change) String() string {
 // both password and password_hash keeps the current password. A new user
 // needs one of them. System settings are changed only when system is given.
 //
+// Extensions follow the same rule: omitting both secret and the HA1s keeps
+// the current secret; a new extension needs one of them. A plaintext secret
+// is stored as its HA1s under the box's realm (set by store.EnsureRealm on
+// first need) and is no change when they match. An extension's user must
+// exist in the result, and no number may be held twice in the numbering plan
+// (extensions and agent numbers), counting what the document leaves alone.
+//
 // Passwords are verified and hashed before the write transaction (bcrypt is
 // slow). If a user's password changes meanwhile, Apply fails with an error
 // wrapping store.ErrConflict and writes nothing; apply again.
 func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, opts Options) ([]Change, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
+	}
+	needRealm := false
+	for _, e := range d.Extensions {
+		needRealm = needRealm || e.Secret != ""
+	}
+	if needRealm && !opts.DryRun {
+		// The realm is fixed on first use; a dry run plans against none.
+		if _, err := store.EnsureRealm(db); err != nil {
+			return nil, fmt.Errorf("provision: apply: %w", err)
+		}
 	}
 	var cur state
 	if err := db.View(func(tx *store.Tx) (err error) { cur, err = readState(tx); return err }); err != nil {
@@ -103,6 +122,9 @@ func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, op
 		if err != nil {
 			return err
 		}
+		if needRealm && cur.realm == "" {
+			return fmt.Errorf("provision: the SIP realm is not set: %w", store.ErrNotFound)
+		}
 		p, err := makePlan(cur, d, pw, opts.Prune, now)
 		if err != nil {
 			return err
@@ -125,18 +147,34 @@ func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, op
 
 // state is what Apply compares the document with.
 type state struct {
-	users  map[string]store.User
-	system store.System
+	users      map[string]store.User
+	extensions map[string]store.Extension
+	system     store.System
+	realm      string // "" when not set yet
 }
 
 func readState(tx *store.Tx) (state, error) {
-	s := state{users: map[string]store.User{}}
+	s := state{users: map[string]store.User{}, extensions: map[string]store.Extension{}}
 	users, err := tx.Users()
 	if err != nil {
 		return s, err
 	}
 	for _, u := range users {
 		s.users[u.Name] = u
+	}
+	exts, err := tx.Extensions()
+	if err != nil {
+		return s, err
+	}
+	for _, e := range exts {
+		s.extensions[e.Number] = e
+	}
+	s.realm, err = tx.Realm()
+	if errors.Is(err, store.ErrNotFound) {
+		s.realm, err = "", nil
+	}
+	if err != nil {
+		return s, err
 	}
 	s.system, err = tx.System()
 	return s, err
@@ -199,11 +237,13 @@ func hashPasswords(ctx context.Context, h *password.Hasher, pw map[string]*pwChe
 
 // plan is the difference between the store and the document.
 type plan struct {
-	changes  []Change
-	puts     []store.User
-	deletes  []string
-	system   *store.System
-	sessions []string // users who must log in again
+	changes    []Change
+	puts       []store.User
+	deletes    []string
+	extPuts    []store.Extension
+	extDeletes []string
+	system     *store.System
+	sessions   []string // users who must log in again
 }
 
 // makePlan compares cur with d. pw holds the outcome of verifyPasswords (and,
@@ -230,7 +270,9 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 		diff("role", string(old.Role) != du.Role)
 		diff("disabled", old.Disabled != du.Disabled)
 		diff("language", old.Language != du.Language)
+		diff("agent_number", old.AgentNumber != du.AgentNumber)
 		nu.DisplayName, nu.Role, nu.Disabled, nu.Language = du.DisplayName, store.Role(du.Role), du.Disabled, du.Language
+		nu.AgentNumber = du.AgentNumber
 
 		pwChanged := false
 		switch {
@@ -286,6 +328,91 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 		}
 	}
 
+	finalExts := make(map[string]store.Extension, len(cur.extensions)+len(d.Extensions))
+	for n, e := range cur.extensions {
+		finalExts[n] = e
+	}
+	for _, number := range sortedNames(d.Extensions) {
+		de := d.Extensions[number]
+		path := "extensions." + number
+		old, exists := cur.extensions[number]
+		ne := old
+		ne.Number = number
+		var fields []string
+		diff := func(field string, changed bool) {
+			if changed {
+				fields = append(fields, field)
+			}
+		}
+		codecs := de.Codecs
+		if len(codecs) == 0 {
+			codecs = nil
+		}
+		diff("name", old.Name != de.Name)
+		diff("user", old.User != de.User)
+		diff("max_calls", old.MaxCalls != de.MaxCalls)
+		diff("codecs", !slices.Equal(old.Codecs, codecs))
+		diff("disabled", old.Disabled != de.Disabled)
+		ne.Name, ne.User, ne.MaxCalls, ne.Codecs, ne.Disabled = de.Name, de.User, de.MaxCalls, codecs, de.Disabled
+
+		md5Hex, shaHex := normalHex(de.SecretHA1MD5), normalHex(de.SecretHA1SHA256)
+		if de.Secret != "" {
+			md5Hex, shaHex = HA1(number, cur.realm, de.Secret)
+		}
+		switch {
+		case md5Hex != "":
+			if md5Hex != old.HA1MD5 || shaHex != old.HA1SHA256 {
+				ne.HA1MD5, ne.HA1SHA256 = md5Hex, shaHex
+				fields = append(fields, "secret")
+			}
+		case !exists:
+			errs = append(errs, d.fieldError(path, "a new extension needs secret or secret_ha1_md5 and secret_ha1_sha256"))
+		}
+		if ne.User != "" {
+			if _, ok := final[ne.User]; !ok {
+				errs = append(errs, d.fieldError(path+".user", "user %q does not exist", ne.User))
+			}
+		}
+
+		switch {
+		case !exists:
+			p.changes = append(p.changes, Change{Action: ActionCreate, Kind: KindExtension, Name: number})
+		case len(fields) > 0:
+			p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindExtension, Name: number, Fields: fields})
+		default:
+			continue
+		}
+		p.extPuts = append(p.extPuts, ne)
+		finalExts[number] = ne
+	}
+	if prune {
+		for _, number := range sortedNames(cur.extensions) {
+			if _, named := d.Extensions[number]; !named {
+				p.extDeletes = append(p.extDeletes, number)
+				delete(finalExts, number)
+				p.changes = append(p.changes, Change{Action: ActionDelete, Kind: KindExtension, Name: number})
+			}
+		}
+	}
+
+	// The numbering plan of the result. What the document leaves alone keeps
+	// its number, so a clash is reported where the document makes it.
+	result := state{users: final, extensions: finalExts}
+	untouched := func(h NumberHolder) bool {
+		switch h.Kind {
+		case NumberExtension:
+			_, named := d.Extensions[h.Name]
+			return !named
+		case NumberAgent:
+			_, named := d.Users[h.Name]
+			return !named
+		}
+		return false
+	}
+	for _, c := range numberClashes(result.numberHolders(), untouched) {
+		errs = append(errs, d.fieldError(c.holder.path(), "%s", c.problem()))
+	}
+
 	if !hasEnabledAdmin(final) {
 		errs = append(errs, d.fieldError("users", "the result would have no enabled admin; keep at least one user with role admin and not disabled"))
 	}
@@ -321,6 +448,18 @@ func (p *plan) write(tx *store.Tx, actor string) error {
 			return err
 		}
 	}
+	for _, e := range p.extPuts {
+		if err := tx.PutExtension(e); err != nil {
+			return err
+		}
+	}
+	for _, number := range p.extDeletes {
+		if err := tx.DeleteExtension(number); err != nil {
+			return err
+		}
+	}
+	// Users go after extensions: a pruned user's extensions are pruned or
+	// given another owner first.
 	for _, name := range p.deletes {
 		if err := tx.DeleteUser(name); err != nil {
 			return err

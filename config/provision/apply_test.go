@@ -54,9 +54,10 @@ func mustApply(t *testing.T, db *store.DB, d Document, opts Options) []Change {
 
 // dump is the store's state as Apply sees and touches it.
 type dump struct {
-	Users  []store.User
-	System store.System
-	Audits []store.AuditEntry
+	Users      []store.User
+	Extensions []store.Extension
+	System     store.System
+	Audits     []store.AuditEntry
 }
 
 func takeDump(t *testing.T, db *store.DB) dump {
@@ -64,6 +65,9 @@ func takeDump(t *testing.T, db *store.DB) dump {
 	var d dump
 	err := db.View(func(tx *store.Tx) (err error) {
 		if d.Users, err = tx.Users(); err != nil {
+			return err
+		}
+		if d.Extensions, err = tx.Extensions(); err != nil {
 			return err
 		}
 		if d.System, err = tx.System(); err != nil {
@@ -177,6 +181,7 @@ system:
 users:
   zoe:
     role: agent
+    agent_number: "0042"
     password_hash: `+testHashY+`
     language: en
   admin:
@@ -186,6 +191,18 @@ users:
   sam:
     role: supervisor
     password_hash: `+testHash+`
+    disabled: true
+extensions:
+  1001:
+    name: 前台 Front desk
+    user: zoe
+    secret_ha1_md5: `+testHA1MD5+`
+    secret_ha1_sha256: `+testHA1SHA256+`
+    max_calls: 3
+    codecs: [PCMA, PCMU]
+  201:
+    secret_ha1_md5: `+testHA1MD5+`
+    secret_ha1_sha256: `+testHA1SHA256+`
     disabled: true
 `), Options{})
 	d, err := Export(db)

@@ -16,6 +16,9 @@ type Document struct {
 	System  *System         `yaml:"system,omitempty"`
 	Users   map[string]User `yaml:"users,omitempty"` // keyed by login name (stable name); exported sorted
 
+	// Extensions are the SIP accounts, keyed by number; exported sorted.
+	Extensions map[string]Extension `yaml:"extensions,omitempty"`
+
 	// lines maps a field path ("users.alice.role") to its line in the parsed
 	// text, so Validate can point at it. Empty for documents built in code.
 	lines map[string]int
@@ -30,10 +33,25 @@ type System struct {
 type User struct {
 	DisplayName  string `yaml:"display_name,omitempty"`
 	Role         string `yaml:"role"`                    // admin|supervisor|agent
+	AgentNumber  string `yaml:"agent_number,omitempty"`  // 工号; shares the numbering plan with extensions
 	Password     string `yaml:"password,omitempty"`      // plaintext, accepted on apply, never exported
 	PasswordHash string `yaml:"password_hash,omitempty"` // bcrypt, exported
 	Disabled     bool   `yaml:"disabled,omitempty"`
 	Language     string `yaml:"language,omitempty"` // "", "en", "zh-CN"
+}
+
+// Extension is one SIP account. Its secret is given either as plaintext
+// (accepted on apply, never exported) or as the pair of digest HA1s that
+// export prints; HA1s are bound to the box's realm.
+type Extension struct {
+	Name            string   `yaml:"name,omitempty"`              // display name, at most 64 characters
+	User            string   `yaml:"user,omitempty"`              // owning user; must exist
+	Secret          string   `yaml:"secret,omitempty"`            // plaintext, never exported
+	SecretHA1MD5    string   `yaml:"secret_ha1_md5,omitempty"`    // hex MD5(number:realm:secret)
+	SecretHA1SHA256 string   `yaml:"secret_ha1_sha256,omitempty"` // hex SHA-256(number:realm:secret)
+	MaxCalls        int      `yaml:"max_calls,omitempty"`         // concurrent calls; 0 = default (2)
+	Codecs          []string `yaml:"codecs,omitempty,flow"`       // PCMU/PCMA in preference order; empty = both, PCMU first
+	Disabled        bool     `yaml:"disabled,omitempty"`
 }
 
 // Marshal encodes d as YAML (two-space indent, users sorted by name), after a

@@ -7,7 +7,8 @@ import (
 )
 
 // Export reads the configuration from db as a Document. Passwords appear only
-// as their bcrypt hashes; applying the export changes nothing.
+// as their bcrypt hashes and extension secrets as their HA1s (valid only
+// under this box's realm); applying the export changes nothing.
 func Export(db *store.DB) (Document, error) {
 	d := Document{Version: Version}
 	err := db.View(func(tx *store.Tx) error {
@@ -26,6 +27,16 @@ func Export(db *store.DB) (Document, error) {
 			}
 			d.Users[u.Name] = fromStore(u)
 		}
+		exts, err := tx.Extensions()
+		if err != nil {
+			return err
+		}
+		for _, e := range exts {
+			if d.Extensions == nil {
+				d.Extensions = make(map[string]Extension, len(exts))
+			}
+			d.Extensions[e.Number] = extensionFromStore(e)
+		}
 		return nil
 	})
 	if err != nil {
@@ -38,8 +49,22 @@ func fromStore(u store.User) User {
 	return User{
 		DisplayName:  u.DisplayName,
 		Role:         string(u.Role),
+		AgentNumber:  u.AgentNumber,
 		PasswordHash: u.PasswordHash,
 		Disabled:     u.Disabled,
 		Language:     u.Language,
+	}
+}
+
+// extensionFromStore is the exported form: the secret only as its HA1s.
+func extensionFromStore(e store.Extension) Extension {
+	return Extension{
+		Name:            e.Name,
+		User:            e.User,
+		SecretHA1MD5:    e.HA1MD5,
+		SecretHA1SHA256: e.HA1SHA256,
+		MaxCalls:        e.MaxCalls,
+		Codecs:          e.Codecs,
+		Disabled:        e.Disabled,
 	}
 }

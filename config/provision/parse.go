@@ -167,8 +167,10 @@ func (p *parser) document(root *yaml.Node) Document {
 			}
 		case "users":
 			d.Users = p.users(key, v)
+		case "extensions":
+			d.Extensions = p.extensions(key, v)
 		default:
-			p.unknown(key, k, "version, system, users")
+			p.unknown(key, k, "version, system, users, extensions")
 		}
 	})
 	return d
@@ -208,6 +210,8 @@ func (p *parser) user(path string, n *yaml.Node) User {
 			u.DisplayName = p.str(kp, v)
 		case "role":
 			u.Role = p.str(kp, v)
+		case "agent_number":
+			u.AgentNumber = p.str(kp, v)
 		case "password":
 			u.Password = p.str(kp, v)
 		case "password_hash":
@@ -217,8 +221,73 @@ func (p *parser) user(path string, n *yaml.Node) User {
 		case "language":
 			u.Language = p.str(kp, v)
 		default:
-			p.unknown(kp, k, "display_name, role, password, password_hash, disabled, language")
+			p.unknown(kp, k, "display_name, role, agent_number, password, password_hash, disabled, language")
 		}
 	})
 	return u
+}
+
+func (p *parser) extensions(path string, n *yaml.Node) map[string]Extension {
+	var exts map[string]Extension
+	p.mapping(path, n, func(number string, _, v *yaml.Node) {
+		if exts == nil {
+			exts = map[string]Extension{}
+		}
+		exts[number] = p.extension(join(path, number), v)
+	})
+	return exts
+}
+
+func (p *parser) extension(path string, n *yaml.Node) Extension {
+	var e Extension
+	p.mapping(path, n, func(key string, k, v *yaml.Node) {
+		kp := join(path, key)
+		switch key {
+		case "name":
+			e.Name = p.str(kp, v)
+		case "user":
+			e.User = p.str(kp, v)
+		case "secret":
+			e.Secret = p.str(kp, v)
+		case "secret_ha1_md5":
+			e.SecretHA1MD5 = p.str(kp, v)
+		case "secret_ha1_sha256":
+			e.SecretHA1SHA256 = p.str(kp, v)
+		case "max_calls":
+			if !isNull(v) {
+				e.MaxCalls = p.integer(kp, v)
+			}
+		case "codecs":
+			e.Codecs = p.strings(kp, v)
+		case "disabled":
+			e.Disabled = p.boolean(kp, v)
+		default:
+			p.unknown(kp, k, "name, user, secret, secret_ha1_md5, secret_ha1_sha256, max_calls, codecs, disabled")
+		}
+	})
+	return e
+}
+
+// strings decodes a sequence of scalars; null is none.
+func (p *parser) strings(path string, n *yaml.Node) []string {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.fail(path, n, "must be a list of strings")
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, item := range n.Content {
+		item = deref(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			p.fail(path, item, "must be a list of strings")
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	if len(out) == 0 {
+		return nil // [] and no key mean the same: the default
+	}
+	return out
 }

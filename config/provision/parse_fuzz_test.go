@@ -9,6 +9,8 @@ import (
 // and whatever it accepts must survive Marshal and Parse unchanged.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(baseDoc))
+	f.Add([]byte(extDoc))
+	f.Add([]byte("version: 1\nextensions:\n  1001: {codecs: [], max_calls: ~}\n  '02': {codecs: [PCMU, *a]}\n"))
 	f.Add([]byte("version: 1\nusers:\n  a: &x {role: agent}\n  b: *x\n"))
 	f.Add([]byte("version: 1\nusers:\n  a:\n    role: admin\n  a:\n    colour: 1\n"))
 	f.Add([]byte("- [\n"))

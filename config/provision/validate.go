@@ -64,8 +64,11 @@ func (d Document) fieldError(path, format string, args ...any) *FieldError {
 // Validate reports every problem at once as errors.Join of *FieldError{Path: "users.alice.role", Line int, Problem}.
 // Rules: version must equal Version; user names 1-32 chars [a-z0-9._-] starting with a letter or digit; role known;
 // not both password and password_hash; password passes password.Check; password_hash passes IsHash;
-// title and display_name <= 64 chars without control characters; language known. (That a new user needs a
-// password is checked by Apply, which knows which users are new.)
+// title and display_name <= 64 chars without control characters; language known; agent_number per
+// CheckAgentNumber. Extensions: the number, name, user, secret (or both HA1s, not both forms), max_calls
+// and codecs per their Check functions. No number is held twice in the numbering plan (extensions and
+// agent numbers). (That a new user needs a password, a new extension a secret, and an extension's user
+// exists is checked by Apply, which knows the store.)
 func (d Document) Validate() error {
 	var errs []error
 	check := func(path string, err error) {
@@ -102,8 +105,46 @@ func (d Document) Validate() error {
 			check(path+".password_hash", problem("is not a bcrypt hash ($2a$, $2b$ or $2y$)"))
 		}
 		check(path+".language", CheckLanguage(u.Language))
+		check(path+".agent_number", CheckAgentNumber(u.AgentNumber))
+	}
+	for _, number := range sortedNames(d.Extensions) {
+		e := d.Extensions[number]
+		path := "extensions." + number
+		check(path, CheckExtensionNumber(number))
+		check(path+".name", CheckExtensionName(e.Name))
+		check(path+".user", CheckExtensionUser(e.User))
+		hasHA1 := e.SecretHA1MD5 != "" || e.SecretHA1SHA256 != ""
+		switch {
+		case e.Secret != "" && hasHA1:
+			check(path, problem("give secret or secret_ha1_md5 and secret_ha1_sha256, not both"))
+		case e.Secret != "":
+			check(path+".secret", CheckSecret(number, e.Secret))
+		case hasHA1 && (e.SecretHA1MD5 == "" || e.SecretHA1SHA256 == ""):
+			check(path, problem("give both secret_ha1_md5 and secret_ha1_sha256 (a phone may use either algorithm)"))
+		case hasHA1:
+			check(path+".secret_ha1_md5", CheckHA1MD5(e.SecretHA1MD5))
+			check(path+".secret_ha1_sha256", CheckHA1SHA256(e.SecretHA1SHA256))
+		}
+		check(path+".max_calls", CheckMaxCalls(e.MaxCalls))
+		check(path+".codecs", CheckCodecs(e.Codecs))
+	}
+	for _, c := range numberClashes(d.state().numberHolders(), nil) {
+		errs = append(errs, d.fieldError(c.holder.path(), "%s", c.problem()))
 	}
 	return errors.Join(errs...)
+}
+
+// state is the document's objects as store records, as far as the
+// numbering plan needs them.
+func (d Document) state() state {
+	s := state{users: map[string]store.User{}, extensions: map[string]store.Extension{}}
+	for name, u := range d.Users {
+		s.users[name] = store.User{Name: name, AgentNumber: u.AgentNumber}
+	}
+	for number := range d.Extensions {
+		s.extensions[number] = store.Extension{Number: number}
+	}
+	return s
 }
 
 // The Check functions below are the document's rules for one value, shared

@@ -15,8 +15,11 @@ const (
 	prefixLogin   = "login/"
 	prefixAudit   = "audit/"
 	prefixMeta    = "meta/"
+	prefixExt     = "ext/"
+	prefixReg     = "reg/"
 	keySystem     = "system"
 	keySchema     = prefixMeta + "schema"
+	keyRealm      = "sip/realm"
 )
 
 // recordKeyLen is a record key without its prefix: 8 bytes of time, 4 of sequence.
@@ -25,6 +28,12 @@ const recordKeyLen = 8 + 4
 func userKey(name string) []byte { return []byte(prefixUser + name) }
 
 func tokenKey(id string) []byte { return []byte(prefixToken + id) }
+
+func extensionKey(number string) []byte { return []byte(prefixExt + number) }
+
+// registrationPrefix ends with a slash so that extension 10's registrations
+// are not found under extension 100's.
+func registrationPrefix(ext string) string { return prefixReg + ext + "/" }
 
 // sessionKey hashes the session ID: the database never holds a usable cookie.
 func sessionKey(id string) []byte {

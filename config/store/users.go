@@ -30,6 +30,7 @@ type User struct {
 	Name            string    `json:"name"`
 	DisplayName     string    `json:"display_name,omitempty"`
 	Role            Role      `json:"role"`
+	AgentNumber     string    `json:"agent_number,omitempty"` // 工号: digits; unique in the numbering plan (checked by provision)
 	PasswordHash    string    `json:"password_hash"`
 	Disabled        bool      `json:"disabled,omitempty"`
 	Language        string    `json:"language,omitempty"`
@@ -77,7 +78,8 @@ func (tx *Tx) PutUser(u User) error {
 }
 
 // DeleteUser removes the user and, with it, the user's sessions and API
-// tokens: nothing may keep acting for a user who no longer exists.
+// tokens: nothing may keep acting for a user who no longer exists. The
+// user's extensions stay, without an owner.
 // It returns ErrNotFound if there is no such user.
 func (tx *Tx) DeleteUser(name string) error {
 	if name == "" {
@@ -101,6 +103,9 @@ func (tx *Tx) DeleteUser(name string) error {
 		if err := tx.delete(tokenKey(t.ID)); err != nil {
 			return err
 		}
+	}
+	if err := tx.clearExtensionOwner(name); err != nil {
+		return err
 	}
 	return tx.delete(userKey(name))
 }

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultMaxCalls is an extension's concurrent-call limit when MaxCalls is 0.
+const DefaultMaxCalls = 2
+
+// defaultCodecs is an extension's codec preference when Codecs is empty.
+var defaultCodecs = []string{"PCMU", "PCMA"}
+
+// DefaultCodecs returns the codec preference of an extension that sets none
+// (a fresh slice: callers may keep it).
+func DefaultCodecs() []string { return append([]string(nil), defaultCodecs...) }
+
+// Extension is a SIP account: what a desk phone registers as. Its secret is
+// kept only as the digest HA1 of each algorithm the registrar offers,
+// HA1 = H(Number ":" realm ":" secret), so a stolen database does not yield
+// the plaintext and changing the realm invalidates every secret.
+type Extension struct {
+	Number    string    `json:"number"`           // the key; digits (rules in provision.CheckExtensionNumber)
+	Name      string    `json:"name,omitempty"`   // display name, sent as the caller name
+	User      string    `json:"user,omitempty"`   // owning user's name; "" = nobody
+	HA1MD5    string    `json:"ha1_md5"`          // lowercase hex MD5 HA1
+	HA1SHA256 string    `json:"ha1_sha256"`       // lowercase hex SHA-256 HA1
+	MaxCalls  int       `json:"max_calls"`        // concurrent calls; 0 = DefaultMaxCalls
+	Codecs    []string  `json:"codecs,omitempty"` // preference order; empty = DefaultCodecs
+	Disabled  bool      `json:"disabled,omitempty"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// CallLimit is the concurrent-call limit in force (MaxCalls, or the default).
+func (e Extension) CallLimit() int {
+	if e.MaxCalls <= 0 {
+		return DefaultMaxCalls
+	}
+	return e.MaxCalls
+}
+
+// CodecPreference is the codec list in force, most preferred first.
+func (e Extension) CodecPreference() []string {
+	if len(e.Codecs) == 0 {
+		return DefaultCodecs()
+	}
+	return append([]string(nil), e.Codecs...)
+}
+
+// Extension returns the extension with this number, or ErrNotFound.
+func (tx *Tx) Extension(number string) (Extension, error) {
+	var e Extension
+	if !validKeyPart(number) {
+		return e, ErrNotFound
+	}
+	err := tx.getJSON(extensionKey(number), &e)
+	return e, err
+}
+
+// Extensions returns every extension in numeric order (shorter numbers
+// first, then by digits, so 201 comes before 1001).
+func (tx *Tx) Extensions() ([]Extension, error) {
+	var exts []Extension
+	err := tx.scan(prefixExt, func(key, val []byte) error {
+		var e Extension
+		if err := json.Unmarshal(val, &e); err != nil {
+			return fmt.Errorf("store: decode %q: %w", key, err)
+		}
+		exts = append(exts, e)
+		return nil
+	})
+	sort.SliceStable(exts, func(i, j int) bool { return NumberLess(exts[i].Number, exts[j].Number) })
+	return exts, err
+}
+
+// NumberLess orders dial numbers numerically when they are digit strings of
+// different lengths, and as text otherwise.
+func NumberLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// PutExtension creates or replaces the extension e.Number. Created is set to
+// now when zero; Updated is always set to now. The store checks only what the
+// key needs; provision holds the rules for the values.
+func (tx *Tx) PutExtension(e Extension) error {
+	if !validKeyPart(e.Number) {
+		return fmt.Errorf("put extension: %w: number %q", ErrInvalid, e.Number)
+	}
+	now := tx.db.now()
+	if e.Created.IsZero() {
+		e.Created = now
+	}
+	e.Updated = now
+	return tx.putJSON(extensionKey(e.Number), e, 0)
+}
+
+// DeleteExtension removes the extension and its registrations (a deleted
+// account must not stay reachable until its contacts expire). It returns
+// ErrNotFound if there is no such extension.
+func (tx *Tx) DeleteExtension(number string) error {
+	if !validKeyPart(number) {
+		return ErrNotFound
+	}
+	ok, err := tx.exists(extensionKey(number))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	if err := tx.deletePrefix(registrationPrefix(number)); err != nil {
+		return err
+	}
+	return tx.delete(extensionKey(number))
+}
+
+// clearExtensionOwner detaches user's extensions from them: an extension
+// outlives the person it was given to.
+func (tx *Tx) clearExtensionOwner(user string) error {
+	exts, err := tx.Extensions()
+	if err != nil {
+		return err
+	}
+	for _, e := range exts {
+		if e.User != user {
+			continue
+		}
+		e.User = ""
+		if err := tx.PutExtension(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validKeyPart: a non-empty key component that cannot reach into another
+// record's key space.
+func validKeyPart(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/\x00")
+}

@@ -1,0 +1,287 @@
+package webui
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ccbox/ccbox/config/provision"
+	"github.com/ccbox/ccbox/config/store"
+	"github.com/gofiber/fiber/v2"
+)
+
+// extensionView is an extension as the API shows it: never its secret.
+type extensionView struct {
+	Number   string    `json:"number"`
+	Name     string    `json:"name"`
+	User     string    `json:"user"`
+	MaxCalls int       `json:"max_calls"` // 0 = the default (2)
+	Codecs   []string  `json:"codecs"`    // [] = the default (PCMU, PCMA)
+	Disabled bool      `json:"disabled"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+func newExtensionView(e store.Extension) extensionView {
+	codecs := e.Codecs
+	if codecs == nil {
+		codecs = []string{}
+	}
+	return extensionView{Number: e.Number, Name: e.Name, User: e.User, MaxCalls: e.MaxCalls, Codecs: codecs,
+		Disabled: e.Disabled, Created: e.Created, Updated: e.Updated}
+}
+
+func (s *Server) listExtensions(c *fiber.Ctx) error {
+	out := []extensionView{}
+	err := s.opts.Store.View(func(tx *store.Tx) error {
+		exts, err := tx.Extensions()
+		for _, e := range exts {
+			out = append(out, newExtensionView(e))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"extensions": out})
+}
+
+func (s *Server) getExtension(c *fiber.Ctx) error {
+	var e store.Extension
+	err := s.opts.Store.View(func(tx *store.Tx) (err error) {
+		e, err = tx.Extension(c.Params("number"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(newExtensionView(e))
+}
+
+type createExtensionRequest struct {
+	Number   string   `json:"number"`
+	Name     string   `json:"name"`
+	User     string   `json:"user"`
+	Secret   string   `json:"secret"`
+	MaxCalls int      `json:"max_calls"`
+	Codecs   []string `json:"codecs"`
+	Disabled bool     `json:"disabled"`
+}
+
+// numberTaken turns a numbering-plan clash found in the transaction into a 409.
+func numberTaken(field string, err error) error {
+	var fe *provision.FieldError
+	if errors.As(err, &fe) {
+		return &apiError{Status: http.StatusConflict, Code: "number_taken", Field: field, Message: fe.Problem}
+	}
+	return err
+}
+
+// extensionOwner checks, inside the transaction, that the owning user exists.
+func extensionOwner(tx *store.Tx, user string) error {
+	if user == "" {
+		return nil
+	}
+	if _, err := tx.User(user); errors.Is(err, store.ErrNotFound) {
+		return errBadRequest("user", "user \""+user+"\" does not exist")
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) createExtension(c *fiber.Ctx) error {
+	var req createExtensionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	req.Number = strings.TrimSpace(req.Number)
+	for _, check := range []struct {
+		field string
+		err   error
+	}{
+		{"number", provision.CheckExtensionNumber(req.Number)},
+		{"name", provision.CheckExtensionName(req.Name)},
+		{"user", provision.CheckExtensionUser(req.User)},
+		{"secret", provision.CheckSecret(req.Number, req.Secret)},
+		{"max_calls", provision.CheckMaxCalls(req.MaxCalls)},
+		{"codecs", provision.CheckCodecs(req.Codecs)},
+	} {
+		if err := fieldError(check.field, check.err); err != nil {
+			return err
+		}
+	}
+	if len(req.Codecs) == 0 {
+		req.Codecs = nil
+	}
+	// The realm is normally fixed at start-up; this covers a store that
+	// has never been started as a box.
+	realm, err := store.EnsureRealm(s.opts.Store)
+	if err != nil {
+		return err
+	}
+	md5Hex, shaHex := provision.HA1(req.Number, realm, req.Secret)
+	actor := principalOf(c).user.Name
+	now := s.now()
+	e := store.Extension{Number: req.Number, Name: req.Name, User: req.User, HA1MD5: md5Hex, HA1SHA256: shaHex,
+		MaxCalls: req.MaxCalls, Codecs: req.Codecs, Disabled: req.Disabled, Created: now, Updated: now}
+	err = s.opts.Store.Update(func(tx *store.Tx) error {
+		if _, err := tx.Extension(e.Number); err == nil {
+			return &apiError{Status: http.StatusConflict, Code: "exists", Field: "number", Message: "an extension with this number already exists"}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		self := provision.NumberHolder{Number: e.Number, Kind: provision.NumberExtension, Name: e.Number}
+		if err := numberTaken("number", provision.CheckNumberFree(tx, self)); err != nil {
+			return err
+		}
+		if err := extensionOwner(tx, e.User); err != nil {
+			return err
+		}
+		if err := tx.PutExtension(e); err != nil {
+			return err
+		}
+		return tx.AddAudit(store.AuditEntry{Time: now, User: actor, Action: "extension.create", Object: "extension:" + e.Number})
+	})
+	if err != nil {
+		return err
+	}
+	v := newExtensionView(e)
+	s.opts.Bus.Publish("extension.created", "extension:"+e.Number, v)
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+type updateExtensionRequest struct {
+	Name     *string   `json:"name"`
+	User     *string   `json:"user"` // "" removes the owner
+	MaxCalls *int      `json:"max_calls"`
+	Codecs   *[]string `json:"codecs"` // [] = the default
+	Disabled *bool     `json:"disabled"`
+}
+
+func (s *Server) updateExtension(c *fiber.Ctx) error {
+	var req updateExtensionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Name != nil {
+		if err := fieldError("name", provision.CheckExtensionName(*req.Name)); err != nil {
+			return err
+		}
+	}
+	if req.User != nil {
+		if err := fieldError("user", provision.CheckExtensionUser(*req.User)); err != nil {
+			return err
+		}
+	}
+	if req.MaxCalls != nil {
+		if err := fieldError("max_calls", provision.CheckMaxCalls(*req.MaxCalls)); err != nil {
+			return err
+		}
+	}
+	if req.Codecs != nil {
+		if err := fieldError("codecs", provision.CheckCodecs(*req.Codecs)); err != nil {
+			return err
+		}
+	}
+	number := c.Params("number")
+	actor := principalOf(c).user.Name
+	var e store.Extension
+	err := s.opts.Store.Update(func(tx *store.Tx) error {
+		var err error
+		if e, err = tx.Extension(number); err != nil {
+			return err
+		}
+		if req.Name != nil {
+			e.Name = *req.Name
+		}
+		if req.User != nil {
+			if err := extensionOwner(tx, *req.User); err != nil {
+				return err
+			}
+			e.User = *req.User
+		}
+		if req.MaxCalls != nil {
+			e.MaxCalls = *req.MaxCalls
+		}
+		if req.Codecs != nil {
+			e.Codecs = *req.Codecs
+			if len(e.Codecs) == 0 {
+				e.Codecs = nil
+			}
+		}
+		if req.Disabled != nil {
+			e.Disabled = *req.Disabled
+		}
+		e.Updated = s.now()
+		if err := tx.PutExtension(e); err != nil {
+			return err
+		}
+		return tx.AddAudit(store.AuditEntry{Time: e.Updated, User: actor, Action: "extension.update", Object: "extension:" + number})
+	})
+	if err != nil {
+		return err
+	}
+	v := newExtensionView(e)
+	s.opts.Bus.Publish("extension.updated", "extension:"+number, v)
+	return c.JSON(v)
+}
+
+func (s *Server) deleteExtension(c *fiber.Ctx) error {
+	number := c.Params("number")
+	actor := principalOf(c).user.Name
+	err := s.opts.Store.Update(func(tx *store.Tx) error {
+		if err := tx.DeleteExtension(number); err != nil {
+			return err
+		}
+		return tx.AddAudit(store.AuditEntry{Time: s.now(), User: actor, Action: "extension.delete", Object: "extension:" + number})
+	})
+	if err != nil {
+		return err
+	}
+	s.opts.Bus.Publish("extension.deleted", "extension:"+number, fiber.Map{"number": number})
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type extensionSecretRequest struct {
+	Secret string `json:"secret"`
+}
+
+// setExtensionSecret replaces an extension's secret. The answer and the event
+// carry the extension, never the secret.
+func (s *Server) setExtensionSecret(c *fiber.Ctx) error {
+	var req extensionSecretRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	number := c.Params("number")
+	if err := fieldError("secret", provision.CheckSecret(number, req.Secret)); err != nil {
+		return err
+	}
+	realm, err := store.EnsureRealm(s.opts.Store)
+	if err != nil {
+		return err
+	}
+	md5Hex, shaHex := provision.HA1(number, realm, req.Secret)
+	actor := principalOf(c).user.Name
+	var e store.Extension
+	err = s.opts.Store.Update(func(tx *store.Tx) error {
+		var err error
+		if e, err = tx.Extension(number); err != nil {
+			return err
+		}
+		e.HA1MD5, e.HA1SHA256 = md5Hex, shaHex
+		e.Updated = s.now()
+		if err := tx.PutExtension(e); err != nil {
+			return err
+		}
+		return tx.AddAudit(store.AuditEntry{Time: e.Updated, User: actor, Action: "extension.secret", Object: "extension:" + number})
+	})
+	if err != nil {
+		return err
+	}
+	v := newExtensionView(e)
+	s.opts.Bus.Publish("extension.updated", "extension:"+number, v)
+	return c.JSON(v)
+}

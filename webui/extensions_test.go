@@ -1,0 +1,264 @@
+package webui
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ccbox/ccbox/config/provision"
+	"github.com/ccbox/ccbox/config/store"
+	"github.com/ccbox/ccbox/pbx/event"
+)
+
+func TestExtensionAdministration(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.login(t, "admin", testPassword)
+	sub := ts.bus.Subscribe(64)
+	defer sub.Close()
+
+	valid := func(m map[string]any) map[string]any {
+		body := map[string]any{"number": "1001", "secret": "long-secret"}
+		for k, v := range m {
+			body[k] = v
+		}
+		return body
+	}
+	for _, tc := range []struct {
+		name      string
+		body      map[string]any
+		wantField string
+	}{
+		{"number too short", valid(map[string]any{"number": "1"}), "number"},
+		{"number leading 0", valid(map[string]any{"number": "0101"}), "number"},
+		{"number letters", valid(map[string]any{"number": "10a1"}), "number"},
+		{"secret too short", valid(map[string]any{"secret": "short"}), "secret"},
+		{"secret missing", map[string]any{"number": "1001"}, "secret"},
+		{"secret is the number", valid(map[string]any{"number": "10011001", "secret": "10011001"}), "secret"},
+		{"name too long", valid(map[string]any{"name": strings.Repeat("n", 65)}), "name"},
+		{"bad user name", valid(map[string]any{"user": "Bad Name"}), "user"},
+		{"unknown user", valid(map[string]any{"user": "nobody"}), "user"},
+		{"max calls", valid(map[string]any{"max_calls": 101}), "max_calls"},
+		{"codec", valid(map[string]any{"codecs": []string{"G729"}}), "codecs"},
+		{"codec twice", valid(map[string]any{"codecs": []string{"PCMU", "PCMU"}}), "codecs"},
+		{"max calls type", valid(map[string]any{"max_calls": "two"}), "max_calls"},
+		{"unknown field", valid(map[string]any{"ha1_md5": "x"}), "ha1_md5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions", tc.body)
+			if _, field := errorCode(body); resp.StatusCode != http.StatusBadRequest || field != tc.wantField {
+				t.Fatalf("%d %s, want 400 field %s", resp.StatusCode, body, tc.wantField)
+			}
+		})
+	}
+	if resp, body := ts.do(t, admin, http.MethodGet, "/api/v1/extensions", nil); resp.StatusCode != http.StatusOK ||
+		string(body) != `{"extensions":[]}` {
+		t.Fatalf("refused extensions were written: %d %s", resp.StatusCode, body)
+	}
+
+	create := valid(map[string]any{"name": "Front desk", "user": "agent", "max_calls": 3, "codecs": []string{"PCMA"}})
+	resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions", create)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "secret") || strings.Contains(string(body), "ha1") {
+		t.Fatalf("extension view shows the secret: %s", body)
+	}
+	var view extensionView
+	mustJSON(t, body, &view)
+	if view.Number != "1001" || view.Name != "Front desk" || view.User != "agent" || view.MaxCalls != 3 ||
+		!reflect.DeepEqual(view.Codecs, []string{"PCMA"}) {
+		t.Errorf("view = %+v", view)
+	}
+
+	// Stored as the HA1s of the secret under the box's realm.
+	var realm string
+	var ext store.Extension
+	err := ts.db.View(func(tx *store.Tx) (err error) {
+		if realm, err = tx.Realm(); err != nil {
+			return err
+		}
+		ext, err = tx.Extension("1001")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, s := provision.HA1("1001", realm, "long-secret"); ext.HA1MD5 != m || ext.HA1SHA256 != s {
+		t.Errorf("stored HA1s do not match the secret: %+v", ext)
+	}
+
+	resp, body = ts.do(t, admin, http.MethodPost, "/api/v1/extensions", create)
+	if code, field := errorCode(body); resp.StatusCode != http.StatusConflict || code != "exists" || field != "number" {
+		t.Fatalf("duplicate: %d %s", resp.StatusCode, body)
+	}
+
+	// A supervisor may read, not write; an agent neither.
+	sup := ts.login(t, "supervisor", testPassword)
+	if resp, body := ts.do(t, sup, http.MethodGet, "/api/v1/extensions/1001", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("supervisor read: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := ts.do(t, sup, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"name": "x"}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("supervisor write: %d", resp.StatusCode)
+	}
+
+	for _, tc := range []struct {
+		name      string
+		body      map[string]any
+		wantField string
+	}{
+		{"bad codecs", map[string]any{"codecs": []string{"opus"}}, "codecs"},
+		{"unknown user", map[string]any{"user": "nobody"}, "user"},
+		{"max calls", map[string]any{"max_calls": -1}, "max_calls"},
+	} {
+		resp, body := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", tc.body)
+		if _, field := errorCode(body); resp.StatusCode != http.StatusBadRequest || field != tc.wantField {
+			t.Errorf("patch %s: %d %s, want 400 field %s", tc.name, resp.StatusCode, body, tc.wantField)
+		}
+	}
+	resp, body = ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001",
+		map[string]any{"name": "Lobby", "user": "", "codecs": []string{}, "disabled": true})
+	mustJSON(t, body, &view)
+	if resp.StatusCode != http.StatusOK || view.Name != "Lobby" || view.User != "" || len(view.Codecs) != 0 ||
+		!view.Disabled || view.MaxCalls != 3 {
+		t.Fatalf("patch: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/9999", map[string]any{"name": "x"}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("patch missing: %d", resp.StatusCode)
+	}
+
+	// Secret: validated, replaced, never echoed.
+	resp, body = ts.do(t, admin, http.MethodPost, "/api/v1/extensions/1001/secret", map[string]any{"secret": "1001"})
+	if _, field := errorCode(body); resp.StatusCode != http.StatusBadRequest || field != "secret" {
+		t.Errorf("short secret: %d %s", resp.StatusCode, body)
+	}
+	resp, body = ts.do(t, admin, http.MethodPost, "/api/v1/extensions/1001/secret", map[string]any{"secret": "new-long-secret"})
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "new-long-secret") {
+		t.Fatalf("set secret: %d %s", resp.StatusCode, body)
+	}
+	ts.db.View(func(tx *store.Tx) (err error) { ext, err = tx.Extension("1001"); return err })
+	if m, _ := provision.HA1("1001", realm, "new-long-secret"); ext.HA1MD5 != m {
+		t.Error("the new secret was not stored")
+	}
+	if resp, _ := ts.do(t, admin, http.MethodPost, "/api/v1/extensions/9999/secret", map[string]any{"secret": "new-long-secret"}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("secret of a missing extension: %d", resp.StatusCode)
+	}
+
+	if resp, body := ts.do(t, admin, http.MethodDelete, "/api/v1/extensions/1001", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := ts.do(t, admin, http.MethodGet, "/api/v1/extensions/1001", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("deleted extension still there: %d", resp.StatusCode)
+	}
+	if resp, _ := ts.do(t, admin, http.MethodDelete, "/api/v1/extensions/1001", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("second delete: %d", resp.StatusCode)
+	}
+
+	_, body = ts.do(t, admin, http.MethodGet, "/api/v1/audit-log", nil)
+	for _, action := range []string{"extension.create", "extension.update", "extension.secret", "extension.delete"} {
+		if !strings.Contains(string(body), action) {
+			t.Errorf("audit log lacks %s", action)
+		}
+	}
+
+	var got []string
+	for len(sub.C()) > 0 {
+		e := <-sub.C()
+		if strings.HasPrefix(e.Type, "extension.") {
+			got = append(got, e.Type+" "+e.Subject)
+		}
+	}
+	want := []string{
+		"extension.created extension:1001",
+		"extension.updated extension:1001", // patch
+		"extension.updated extension:1001", // secret
+		"extension.deleted extension:1001",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+}
+
+// TestNumberingPlanAPI: extensions and agent numbers share one namespace,
+// checked in the write transaction of either API.
+func TestNumberingPlanAPI(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.login(t, "admin", testPassword)
+	if resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions",
+		map[string]any{"number": "1001", "secret": "long-secret", "user": "agent"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create extension: %d %s", resp.StatusCode, body)
+	}
+
+	steps := []struct {
+		name       string
+		method     string
+		path       string
+		body       map[string]any
+		wantStatus int
+		wantCode   string
+		wantField  string
+	}{
+		{"agent number format", http.MethodPatch, "/api/v1/users/agent", map[string]any{"agent_number": "12a"}, 400, "invalid", "agent_number"},
+		{"agent number is an extension", http.MethodPatch, "/api/v1/users/agent", map[string]any{"agent_number": "1001"}, 409, "number_taken", "agent_number"},
+		{"agent number", http.MethodPatch, "/api/v1/users/agent", map[string]any{"agent_number": "8001"}, 200, "", ""},
+		{"same number again is fine", http.MethodPatch, "/api/v1/users/agent", map[string]any{"agent_number": "8001"}, 200, "", ""},
+		{"another agent's number", http.MethodPost, "/api/v1/users",
+			map[string]any{"name": "dora", "role": "agent", "password": "long-enough-1", "agent_number": "8001"}, 409, "number_taken", "agent_number"},
+		{"new user, bad agent number", http.MethodPost, "/api/v1/users",
+			map[string]any{"name": "dora", "role": "agent", "password": "long-enough-1", "agent_number": "8"}, 400, "invalid", "agent_number"},
+		{"new user with an agent number", http.MethodPost, "/api/v1/users",
+			map[string]any{"name": "dora", "role": "agent", "password": "long-enough-1", "agent_number": "8002"}, 201, "", ""},
+		{"extension on an agent number", http.MethodPost, "/api/v1/extensions",
+			map[string]any{"number": "8002", "secret": "long-secret"}, 409, "number_taken", "number"},
+		{"agent number removed", http.MethodPatch, "/api/v1/users/dora", map[string]any{"agent_number": ""}, 200, "", ""},
+		{"then the extension fits", http.MethodPost, "/api/v1/extensions",
+			map[string]any{"number": "8002", "secret": "long-secret"}, 201, "", ""},
+	}
+	for _, st := range steps {
+		resp, body := ts.do(t, admin, st.method, st.path, st.body)
+		code, field := errorCode(body)
+		if resp.StatusCode != st.wantStatus || code != st.wantCode || field != st.wantField {
+			t.Fatalf("%s: %d %s, want %d %q field %q", st.name, resp.StatusCode, body, st.wantStatus, st.wantCode, st.wantField)
+		}
+		if st.wantCode == "number_taken" && !strings.Contains(string(body), "is already") {
+			t.Errorf("%s: the answer does not name the holder: %s", st.name, body)
+		}
+	}
+
+	resp, body := ts.do(t, admin, http.MethodGet, "/api/v1/users/agent", nil)
+	var u userView
+	mustJSON(t, body, &u)
+	if resp.StatusCode != http.StatusOK || u.AgentNumber != "8001" {
+		t.Errorf("user view: %d %s", resp.StatusCode, body)
+	}
+
+	// Deleting the owner leaves the extension, without an owner.
+	sub := ts.bus.Subscribe(16)
+	defer sub.Close()
+	if resp, body := ts.do(t, admin, http.MethodDelete, "/api/v1/users/agent", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete user: %d %s", resp.StatusCode, body)
+	}
+	_, body = ts.do(t, admin, http.MethodGet, "/api/v1/extensions/1001", nil)
+	var v extensionView
+	mustJSON(t, body, &v)
+	if v.User != "" {
+		t.Errorf("extension keeps a deleted owner: %s", body)
+	}
+	var types []string
+	for len(sub.C()) > 0 {
+		e := <-sub.C()
+		types = append(types, e.Type+" "+e.Subject)
+	}
+	if want := []string{"user.deleted user:agent", "extension.updated extension:1001"}; !reflect.DeepEqual(types, want) {
+		t.Errorf("events = %v, want %v", types, want)
+	}
+}
+
+func TestExtensionEventsVisibility(t *testing.T) {
+	e := event.Event{Type: "extension.updated", Subject: "extension:1001"}
+	for role, want := range map[store.Role]bool{store.RoleAdmin: true, store.RoleSupervisor: true, store.RoleAgent: false} {
+		if got := visible(&principal{user: store.User{Name: "x", Role: role}}, e); got != want {
+			t.Errorf("%s sees extension events = %v, want %v", role, got, want)
+		}
+	}
+}
