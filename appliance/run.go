@@ -102,6 +102,12 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := firstStart(ctx, db, hasher, cfg.AdminPassword, log); err != nil {
 		return err
 	}
+	// The SIP realm is fixed at first start: extensions' secrets are kept
+	// only as HA1 hashes, which include it.
+	realm, err := store.EnsureRealm(db)
+	if err != nil {
+		return fmt.Errorf("SIP realm: %w", err)
+	}
 
 	certificate, err := cert.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"), cfg.TLSCertFile, cfg.TLSKeyFile, publicIPs(cfg), time.Now())
 	if err != nil {
@@ -136,7 +142,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("ready",
 		"web", "http://"+displayAddr(ls.http.Addr()),
 		"https", "https://"+displayAddr(ls.https.Addr()),
-		"data_dir", cfg.DataDir)
+		"data_dir", cfg.DataDir,
+		"sip_realm", realm)
 
 	// Shutdown order, when ctx ends: readiness goes false at once so load
 	// balancers and scripts stop sending; the web front stops taking new
