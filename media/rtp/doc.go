@@ -1,0 +1,32 @@
+// Package rtp is the appliance's anchored RTP relay: every call leg's media
+// terminates in an Endpoint here, and a bridge forwards packets between two
+// endpoints on a fast path that never decodes audio.
+//
+// What it owns:
+//   - PortPool: even RTP ports (and RTP+1 for RTCP) from the configured
+//     range, bound on one IP.
+//   - Endpoint: one leg's sockets, with one reader goroutine per socket.
+//     Symmetric RTP (RFC 4961 practice): an endpoint sends to where the
+//     peer's packets come from, latching onto the first packet's source, so
+//     a phone behind NAT whose SDP names an unreachable address still hears
+//     audio. Once latched, other sources are ignored until the latched one
+//     has been silent for a while, so a stray sender cannot hijack a call.
+//   - The output stream of each endpoint has its own SSRC and continuous
+//     sequence and timestamp numbering: whoever feeds it (the other leg, a
+//     new leg after a transfer, a player), and whatever the source's SSRC
+//     does, the phone sees one stream.
+//   - Sink: where an endpoint's received packets go, swapped atomically.
+//     Bridge points two endpoints at each other; Unbridge detaches them
+//     without closing sockets, so hold music or a mixer can take over.
+//   - PCMU↔PCMA transcoding in place with media/codec's byte tables when the
+//     legs differ; payload-type mapping of telephone-event.
+//   - RTP timeout (a callback when no packet arrived for a set time), RTCP
+//     received and counted (not relayed), per-endpoint statistics and the
+//     pbx_rtp_* metrics.
+//
+// The hot path (read, parse, latch, rewrite, write) allocates nothing and
+// takes no lock other than the output stream's own uncontended mutex;
+// counters are atomics.
+//
+// The package imports config and media/codec; never pbx, webui or sipgo.
+package rtp

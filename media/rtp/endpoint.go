@@ -1,0 +1,437 @@
+package rtp
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ccbox/ccbox/media/codec"
+)
+
+// ErrNoRemote is returned by Endpoint.Send when the endpoint does not yet
+// know where to send: no SetRemote and no packet received.
+var ErrNoRemote = errors.New("RTP endpoint has no remote address")
+
+// readBufferSize holds any RTP packet that fits an Ethernet frame, with room
+// to spare for phones that send jumbo frames on loopback.
+const readBufferSize = 2048
+
+// Sink takes the RTP packets an endpoint receives. An Endpoint is a Sink
+// (Bridge makes each leg the other's); a mixer or a recorder can be one.
+type Sink interface {
+	// WriteRTP is called on from's reader goroutine for each packet. pkt
+	// and its buffer are valid only during the call; the sink may change
+	// them in place but must not keep them, and must not block.
+	WriteRTP(from *Endpoint, pkt *Packet)
+}
+
+// EventFunc is called with each packet of an endpoint's telephone-event
+// payload type (RFC 4733), on its reader goroutine, before the packet goes
+// to the sink. It must not keep pkt and must not block: it hands the event
+// to the call's owner.
+type EventFunc func(pkt *Packet)
+
+// Stats are an endpoint's counters.
+type Stats struct {
+	PacketsIn, BytesIn   uint64 // valid RTP packets accepted
+	PacketsOut, BytesOut uint64 // RTP packets sent
+	Lost                 uint64 // sequence numbers never received
+	RTCPIn               uint64 // RTCP packets received on RTP port + 1
+	Dropped              uint64 // invalid, from a source other than the latched one, or with nowhere to go
+	LastPacket           time.Time
+	Remote               netip.AddrPort // where packets are sent
+	Latched              bool           // Remote was learnt from received packets
+}
+
+// remoteState is where an endpoint sends, replaced as a whole so readers
+// see a consistent pair.
+type remoteState struct {
+	addr    netip.AddrPort
+	latched bool
+}
+
+// format is an endpoint's negotiated codec and telephone-event payload type.
+type format struct {
+	codec   codec.Codec
+	pt      uint8 // the codec's payload type
+	dtmf    uint8
+	hasDTMF bool
+}
+
+// packFormat and unpackFormat keep a format in one atomic word, so the hot
+// path reads both legs' formats without a lock.
+func packFormat(c codec.Codec, dtmf uint8, hasDTMF bool) uint32 {
+	v := uint32(c) | uint32(dtmf&0x7f)<<8
+	if hasDTMF {
+		v |= 1 << 16
+	}
+	return v
+}
+
+func unpackFormat(v uint32) format {
+	c := codec.Codec(v & 0xff)
+	pt, _ := c.PayloadType()
+	return format{codec: c, pt: pt, dtmf: uint8(v>>8) & 0x7f, hasDTMF: v&(1<<16) != 0}
+}
+
+// Endpoint is one call leg's RTP socket (and its RTCP neighbour) in the
+// appliance. Its methods are safe for concurrent use.
+type Endpoint struct {
+	pool  *PortPool
+	id    uint64 // identifies this endpoint as a source of another's output stream
+	port  int
+	conn  *net.UDPConn
+	rtcp  *net.UDPConn
+	local netip.AddrPort
+	m     *Metrics
+	log   *slog.Logger
+	now   func() time.Time
+
+	remote  atomic.Pointer[remoteState]
+	format  atomic.Uint32
+	sink    atomic.Pointer[sinkBox]
+	sinkMu  sync.Mutex // serializes sink changes (Unbridge compares, then swaps)
+	onEvent atomic.Pointer[EventFunc]
+
+	timeout   atomic.Int64 // nanoseconds; 0 disables
+	armedAt   atomic.Int64 // when the timeout was set, in Now's unix nanoseconds
+	onTimeout atomic.Pointer[func()]
+
+	pktIn, bytesIn, pktOut, bytesOut atomic.Uint64
+	lost, rtcpIn, dropped            atomic.Uint64
+	lastRecv                         atomic.Int64 // unix nanoseconds of the last accepted packet
+
+	out outStream
+
+	closeOnce sync.Once
+	readers   sync.WaitGroup
+}
+
+// sinkBox lets an interface value live behind an atomic pointer.
+type sinkBox struct{ s Sink }
+
+func newEndpoint(p *PortPool, port int, conn, rtcp *net.UDPConn) *Endpoint {
+	e := &Endpoint{
+		pool:  p,
+		id:    p.nextID.Add(1),
+		port:  port,
+		conn:  conn,
+		rtcp:  rtcp,
+		local: netip.AddrPortFrom(p.cfg.IP, uint16(port)),
+		m:     p.cfg.Metrics,
+		log:   p.log.With("rtp_port", port),
+		now:   p.cfg.Now,
+	}
+	e.out.ssrc = rand.Uint32()
+	e.out.seq = uint16(rand.Uint32())
+	e.out.ts = rand.Uint32()
+	e.readers.Add(2)
+	go e.readRTP()
+	go e.readRTCP()
+	return e
+}
+
+// LocalAddr is the address and port to put in SDP for this leg.
+func (e *Endpoint) LocalAddr() netip.AddrPort { return e.local }
+
+// SetRemote sets where to send, from the peer's SDP. It also forgets any
+// latched address, so the next packet received latches afresh (a re-INVITE
+// that moves the media). An unspecified address (hold) stops sending.
+func (e *Endpoint) SetRemote(addr netip.AddrPort) {
+	if addr.Addr().IsUnspecified() || addr.Port() == 0 {
+		addr = netip.AddrPort{}
+	}
+	e.remote.Store(&remoteState{addr: addr})
+}
+
+// SetCodec sets the leg's negotiated codec and telephone-event payload type
+// (from its SDP; hasDTMF false when it offered none). A bridge maps payload
+// types and transcodes between the two legs' settings.
+func (e *Endpoint) SetCodec(c codec.Codec, dtmf uint8, hasDTMF bool) {
+	e.format.Store(packFormat(c, dtmf, hasDTMF))
+}
+
+// Codec returns the codec set by SetCodec.
+func (e *Endpoint) Codec() codec.Codec { return unpackFormat(e.format.Load()).codec }
+
+// SetSink sets where received packets go (nil: counted and dropped) and
+// returns the previous sink.
+func (e *Endpoint) SetSink(s Sink) Sink {
+	e.sinkMu.Lock()
+	defer e.sinkMu.Unlock()
+	return e.swapSink(s)
+}
+
+func (e *Endpoint) swapSink(s Sink) Sink {
+	var box *sinkBox
+	if s != nil {
+		box = &sinkBox{s: s}
+	}
+	if old := e.sink.Swap(box); old != nil {
+		return old.s
+	}
+	return nil
+}
+
+// OnEvent sets the telephone-event handler (nil removes it).
+func (e *Endpoint) OnEvent(fn EventFunc) {
+	if fn == nil {
+		e.onEvent.Store(nil)
+		return
+	}
+	e.onEvent.Store(&fn)
+}
+
+// SetTimeout arranges for fn to be called, once, when no RTP packet has been
+// received for d (counted from now or from the last packet, whichever is
+// later); it is called again only after packets came and stopped again.
+// d == 0 disables it (a call on hold whose phone stops sending). fn runs on
+// the reader goroutine and must not block.
+func (e *Endpoint) SetTimeout(d time.Duration, fn func()) {
+	if d <= 0 || fn == nil {
+		e.timeout.Store(0)
+		e.onTimeout.Store(nil)
+		return
+	}
+	e.onTimeout.Store(&fn)
+	e.armedAt.Store(e.now().UnixNano())
+	e.timeout.Store(int64(d))
+	// The reader wakes on its deadline to look; while packets flow that is
+	// one extra wake-up per interval, not a timer per packet.
+	_ = e.conn.SetReadDeadline(time.Now().Add(e.pool.cfg.CheckInterval))
+}
+
+// Stats returns the endpoint's counters.
+func (e *Endpoint) Stats() Stats {
+	s := Stats{
+		PacketsIn: e.pktIn.Load(), BytesIn: e.bytesIn.Load(),
+		PacketsOut: e.pktOut.Load(), BytesOut: e.bytesOut.Load(),
+		Lost: e.lost.Load(), RTCPIn: e.rtcpIn.Load(), Dropped: e.dropped.Load(),
+	}
+	if t := e.lastRecv.Load(); t != 0 {
+		s.LastPacket = time.Unix(0, t)
+	}
+	if r := e.remote.Load(); r != nil {
+		s.Remote, s.Latched = r.addr, r.latched
+	}
+	return s
+}
+
+// Close stops the readers, closes both sockets and returns the ports to the
+// pool. Unbridge first: a peer still bridged to a closed endpoint drops what
+// it would send here. Close is idempotent.
+func (e *Endpoint) Close() error {
+	var err error
+	e.closeOnce.Do(func() {
+		e.SetSink(nil)
+		err = errors.Join(e.conn.Close(), e.rtcp.Close())
+		e.readers.Wait()
+		e.pool.release(e.port)
+	})
+	return err
+}
+
+// Send sends a packet the call layer made (a prompt, hold music) in b,
+// which it rewrites in place into the endpoint's output stream. The payload
+// must already be in the endpoint's codec.
+func (e *Endpoint) Send(b []byte) error {
+	var p Packet
+	if err := p.Unmarshal(b); err != nil {
+		return err
+	}
+	if r := e.remote.Load(); r == nil || !r.addr.IsValid() {
+		return ErrNoRemote
+	}
+	p.at = e.now().UnixNano()
+	return e.send(&p, 0)
+}
+
+// WriteRTP implements Sink: it relays pkt, received by from, out of e —
+// telephone-event payload types mapped, PCMU↔PCMA transcoded in place when
+// the legs differ, and SSRC, sequence and timestamp rewritten into e's own
+// stream. from == nil means the packet is e's own (already in its codec).
+func (e *Endpoint) WriteRTP(from *Endpoint, pkt *Packet) {
+	var src uint64
+	if from != nil {
+		src = from.id
+		ff, ef := unpackFormat(from.format.Load()), unpackFormat(e.format.Load())
+		switch {
+		case ff.hasDTMF && pkt.PayloadType == ff.dtmf:
+			if !ef.hasDTMF {
+				e.dropped.Add(1) // the peer did not negotiate telephone-event
+				return
+			}
+			pkt.PayloadType = ef.dtmf
+		case ff.codec != codec.Unknown && pkt.PayloadType == ff.pt && ef.codec != codec.Unknown:
+			if ef.codec != ff.codec {
+				if tab, ok := codec.Translation(ff.codec, ef.codec); ok {
+					tab.Apply(pkt.Payload())
+				}
+			}
+			pkt.PayloadType = ef.pt
+		}
+	}
+	if pkt.at == 0 {
+		pkt.at = e.now().UnixNano()
+	}
+	_ = e.send(pkt, src)
+}
+
+// send rewrites pkt into e's output stream and writes it to the remote.
+func (e *Endpoint) send(pkt *Packet, src uint64) error {
+	r := e.remote.Load()
+	if r == nil || !r.addr.IsValid() {
+		e.dropped.Add(1)
+		return ErrNoRemote
+	}
+	e.out.rewrite(pkt, src, pkt.at)
+	pkt.writeHeader()
+	n, err := e.conn.WriteToUDPAddrPort(pkt.Buf, r.addr)
+	if err != nil {
+		e.dropped.Add(1)
+		return err
+	}
+	e.pktOut.Add(1)
+	e.bytesOut.Add(uint64(n))
+	e.m.out.Add(1)
+	return nil
+}
+
+// readRTP is the endpoint's one RTP reader: parse, latch, count, hand the
+// packet to the event hook and the sink. It allocates nothing per packet.
+func (e *Endpoint) readRTP() {
+	defer e.readers.Done()
+	buf := make([]byte, readBufferSize)
+	var (
+		pkt     Packet
+		seqSSRC uint32 // the stream whose sequence numbers are followed for loss
+		lastSeq uint16
+		haveSeq bool
+		firedAt int64 = -1
+	)
+	for {
+		n, from, err := e.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			switch {
+			case errors.Is(err, net.ErrClosed):
+				return
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				e.checkTimeout(&firedAt)
+			default:
+				e.dropped.Add(1) // e.g. a truncated datagram; the next read is independent
+			}
+			continue
+		}
+		now := e.now().UnixNano()
+		if pkt.Unmarshal(buf[:n]) != nil || !e.accept(from, now) {
+			e.dropped.Add(1)
+			continue
+		}
+		e.pktIn.Add(1)
+		e.bytesIn.Add(uint64(n))
+		e.m.in.Add(1)
+		e.lastRecv.Store(now)
+
+		// Loss from sequence gaps (RFC 3550 appendix A.1's thresholds): a
+		// jump forward of up to maxDropout counts the missing numbers; a
+		// bigger jump or a new SSRC restarts the count.
+		if haveSeq && pkt.SSRC == seqSSRC {
+			d := pkt.Sequence - lastSeq
+			switch {
+			case d == 0 || d > 0x8000: // duplicate or late
+			case d <= maxDropout:
+				if d > 1 {
+					e.lost.Add(uint64(d - 1))
+					e.m.lost.Add(uint64(d - 1))
+				}
+				lastSeq = pkt.Sequence
+			default:
+				lastSeq = pkt.Sequence
+			}
+		} else {
+			seqSSRC, lastSeq, haveSeq = pkt.SSRC, pkt.Sequence, true
+		}
+
+		f := unpackFormat(e.format.Load())
+		if f.hasDTMF && pkt.PayloadType == f.dtmf {
+			if fn := e.onEvent.Load(); fn != nil {
+				(*fn)(&pkt)
+			}
+		}
+		if box := e.sink.Load(); box != nil {
+			pkt.at = now
+			box.s.WriteRTP(e, &pkt)
+		}
+	}
+}
+
+// maxDropout is the largest forward sequence jump still taken as loss
+// rather than a restart (RFC 3550 appendix A.1).
+const maxDropout = 3000
+
+// accept applies symmetric-RTP latching to a packet from addr and reports
+// whether to take it. The first packet latches the endpoint onto its source,
+// whatever the SDP said; afterwards another source is ignored until the
+// latched one has been silent for RelatchAfter.
+func (e *Endpoint) accept(addr netip.AddrPort, now int64) bool {
+	r := e.remote.Load()
+	if r != nil && r.latched {
+		if r.addr == addr {
+			return true
+		}
+		if now-e.lastRecv.Load() < int64(e.pool.cfg.RelatchAfter) {
+			return false
+		}
+	}
+	e.remote.Store(&remoteState{addr: addr, latched: true})
+	e.log.Debug("rtp latched", "remote", addr)
+	return true
+}
+
+// checkTimeout runs when the reader's deadline passes: it calls the timeout
+// callback if the endpoint has been silent long enough, and sets the next
+// deadline. firedAt remembers the silence it already reported.
+func (e *Endpoint) checkTimeout(firedAt *int64) {
+	d := e.timeout.Load()
+	if d <= 0 {
+		_ = e.conn.SetReadDeadline(time.Time{})
+		return
+	}
+	ref := max(e.lastRecv.Load(), e.armedAt.Load())
+	if e.now().UnixNano()-ref >= d && *firedAt != ref {
+		*firedAt = ref
+		if fn := e.onTimeout.Load(); fn != nil {
+			(*fn)()
+		}
+	}
+	_ = e.conn.SetReadDeadline(time.Now().Add(e.pool.cfg.CheckInterval))
+}
+
+// readRTCP drains the RTCP socket, counting valid packets. RTCP is not
+// relayed: each leg's reports describe that leg's stream, which the relay
+// renumbers. Binding the port at all keeps the kernel from answering the
+// phone's reports with ICMP port unreachable.
+func (e *Endpoint) readRTCP() {
+	defer e.readers.Done()
+	buf := make([]byte, readBufferSize)
+	for {
+		n, _, err := e.rtcp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if n >= 8 && buf[0]>>6 == 2 {
+			e.rtcpIn.Add(1)
+		} else {
+			e.dropped.Add(1)
+		}
+	}
+}
