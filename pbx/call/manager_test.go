@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ccbox/ccbox/config/store"
+	"github.com/ccbox/ccbox/media/rtp"
 	"github.com/ccbox/ccbox/pbx/event"
 )
 
@@ -32,6 +33,7 @@ func (l *fakeLeg) ID() ChannelID            { return l.id }
 func (l *fakeLeg) Device() Device           { return l.dev }
 func (l *fakeLeg) Address() string          { return "127.0.0.1:5060" }
 func (l *fakeLeg) Codec() string            { return "PCMU" }
+func (l *fakeLeg) Media() *rtp.Endpoint     { return nil }
 func (l *fakeLeg) Events() <-chan EventKind { return l.events }
 func (l *fakeLeg) Done() <-chan struct{}    { return l.done }
 func (l *fakeLeg) Progress(early bool) error {

@@ -3,6 +3,8 @@ package call
 import (
 	"context"
 	"time"
+
+	"github.com/ccbox/ccbox/media/rtp"
 )
 
 // ChannelID names one leg, unique in the process.
@@ -70,6 +72,8 @@ type Channel interface {
 	Address() string
 	// Codec names the codec the leg negotiated ("PCMU", "PCMA"), "" before.
 	Codec() string
+	// Media is the leg's anchored RTP endpoint (nil when it has none yet).
+	Media() *rtp.Endpoint
 	// Progress tells an incoming leg's caller that the call rings; with
 	// early it also opens early media (183 with SDP).
 	Progress(early bool) error
