@@ -1,6 +1,7 @@
 // Admin console: users (list, create, edit, reset password, delete),
-// system settings and the login log. The user list follows user.* events
-// so several admins see each other's changes.
+// SIP extensions (list, create, edit, new secret, delete), system settings
+// and the login log. The user and extension lists follow user.* and
+// extension.* events so several admins see each other's changes.
 
 import { api, ApiError } from "./api.js";
 import { t, onLanguageChange, formatDateTime } from "./i18n.js";
@@ -19,12 +20,19 @@ import {
 } from "./ui.js";
 
 const LOG_LIMIT = 100;
-const TABS = ["users", "system", "login-log"];
+const TABS = ["users", "extensions", "system", "login-log"];
 
 let shell;
 let users = [];
 let logEntries = null;
 let reloadTimer = 0;
+let extensions = [];
+let extReloadTimer = 0;
+// Extension loads are numbered so that only the newest answer is used, and
+// events that arrive while one is in flight are applied again on top of it:
+// the answer may have been read before the event's change.
+let extLoadSeq = 0;
+let extPendingEvents = null;
 
 try {
   shell = await initShell({ pageTitleKey: "admin.pageTitle" });
@@ -39,14 +47,18 @@ if (shell && shell.me.role !== "admin") {
   document.getElementById("admin-content").hidden = false;
   setupTabs();
   setupUsers();
+  setupExtensions();
   setupSystem();
   setupLoginLog();
   onLanguageChange(() => {
     renderUsers();
+    renderOwnerSelects();
+    renderExtensions();
     renderLog();
   });
   shell.events.on("snapshot", onSnapshot);
   shell.events.on("user.*", onUserEvent);
+  shell.events.on("extension.*", onExtensionEvent);
   shell.events.on("system.updated", (msg) => showTitle(msg.data && msg.data.title));
 }
 if (shell) document.body.dataset.ready = "true";
@@ -79,6 +91,8 @@ function setupTabs() {
     });
   }
   select(location.hash.slice(1));
+  // A link to another section of this page (admin#extensions) only changes the hash.
+  window.addEventListener("hashchange", () => select(location.hash.slice(1)));
 }
 
 // ---------- Users ----------
@@ -141,6 +155,9 @@ function scheduleUsersReload() {
 function setUsers(list) {
   users = list.slice().sort((a, b) => a.name.localeCompare(b.name));
   renderUsers();
+  // Owners are shown by display name and chosen from the user list.
+  renderOwnerSelects();
+  renderExtensions();
 }
 
 // A snapshot carries the whole user list (docs/events.md).
@@ -148,6 +165,9 @@ function onSnapshot(msg) {
   const list = msg.data && msg.data.users;
   if (Array.isArray(list)) setUsers(list);
   else scheduleUsersReload();
+  // The snapshot does not carry extensions; events may have been missed
+  // before it, so the list is fetched again.
+  scheduleExtensionsReload();
 }
 
 // Events carry whole users, so they are applied in place; an event
@@ -175,7 +195,7 @@ function renderUsers() {
   document.getElementById("users-count").textContent = t("users.count", { count: users.length });
   const body = document.getElementById("users-body");
   if (users.length === 0) {
-    body.replaceChildren(el("tr", {}, el("td", { className: "empty", colSpan: 7 }, t("users.empty"))));
+    body.replaceChildren(el("tr", {}, el("td", { className: "empty", colSpan: 8 }, t("users.empty"))));
     return;
   }
   const myName = shell.me.name;
@@ -193,6 +213,7 @@ function renderUsers() {
         el("td", {}, el("span", { className: "mono" }, u.name), u.name === myName ? el("span", { className: "you" }, t("users.you")) : null),
         el("td", {}, u.display_name || ""),
         el("td", {}, el("span", { className: `badge badge-${u.role}` }, roleLabel(u.role))),
+        el("td", { className: "mono" }, u.agent_number || ""),
         el("td", { className: "nowrap" }, languageLabel(u.language)),
         el(
           "td",
@@ -218,10 +239,11 @@ function renderUsers() {
 
 async function createUser(form, card) {
   clearErrors(form);
-  if (!validateForm(form, { name: "userName", display_name: "text64", password: "password" })) return;
+  if (!validateForm(form, { name: "userName", display_name: "text64", agent_number: "agentNumber", password: "password" })) return;
   const body = {
     name: form.elements.name.value.trim(),
     display_name: form.elements.display_name.value.trim(),
+    agent_number: form.elements.agent_number.value.trim(),
     role: form.elements.role.value,
     password: form.elements.password.value,
     language: form.elements.language.value,
@@ -251,6 +273,7 @@ function editUser(user) {
   const form = dialog.querySelector("form");
   document.getElementById("user-edit-title").textContent = t("users.edit.title", { name: user.name });
   form.elements.display_name.value = user.display_name || "";
+  form.elements.agent_number.value = user.agent_number || "";
   form.elements.role.value = user.role;
   form.elements.language.value = user.language || "";
   form.elements.disabled.checked = !!user.disabled;
@@ -267,9 +290,11 @@ function bindEditDialog() {
     // Send only what changed, so two admins editing different fields of
     // the same user do not overwrite each other.
     const patch = {};
-    if (!validateForm(form, { display_name: "text64" })) return;
+    if (!validateForm(form, { display_name: "text64", agent_number: "agentNumber" })) return;
     const displayName = form.elements.display_name.value.trim();
     if (displayName !== (user.display_name || "")) patch.display_name = displayName;
+    const agentNumber = form.elements.agent_number.value.trim();
+    if (agentNumber !== (user.agent_number || "")) patch.agent_number = agentNumber;
     if (form.elements.role.value !== user.role) patch.role = form.elements.role.value;
     if (form.elements.language.value !== (user.language || "")) patch.language = form.elements.language.value;
     if (form.elements.disabled.checked !== !!user.disabled) patch.disabled = form.elements.disabled.checked;
@@ -354,6 +379,429 @@ function bindDeleteDialog() {
       if (err instanceof ApiError && err.status === 404) {
         dialog.close();
         loadUsers();
+      } else {
+        showApiError(form, err);
+      }
+    } finally {
+      setBusy(submit, false);
+    }
+  });
+}
+
+// ---------- Extensions ----------
+
+// SECRET_ALPHABET leaves out characters that are easily confused when a
+// secret is read off the screen and typed into a phone's keypad menu
+// (0/O, 1/l/I).
+const SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+const SECRET_LENGTH = 16;
+
+// generateSecret returns SECRET_LENGTH characters from the browser's CSPRNG.
+// Bytes that would make some characters more likely than others are
+// rejected rather than reduced modulo the alphabet size.
+function generateSecret() {
+  const n = SECRET_ALPHABET.length;
+  const limit = 256 - (256 % n);
+  let out = "";
+  const buf = new Uint8Array(SECRET_LENGTH * 2);
+  // Each round keeps about 88 % of the bytes: a handful of rounds at most.
+  for (let round = 0; round < 64 && out.length < SECRET_LENGTH; round++) {
+    crypto.getRandomValues(buf);
+    for (const b of buf) {
+      if (b < limit && out.length < SECRET_LENGTH) out += SECRET_ALPHABET[b % n];
+    }
+  }
+  return out;
+}
+
+function setupExtensions() {
+  const card = document.getElementById("extension-create-card");
+  const form = document.getElementById("extension-create-form");
+  document.getElementById("extension-new").addEventListener("click", () => {
+    form.reset();
+    clearErrors(form);
+    renderOwnerSelects();
+    card.hidden = false;
+    form.elements.number.focus();
+  });
+  document.getElementById("extension-create-cancel").addEventListener("click", () => {
+    card.hidden = true;
+  });
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    createExtension(form, card);
+  });
+  clearErrorOnInput(form);
+
+  // "Generate" fills the secret beside it and selects it, ready to copy.
+  for (const button of document.querySelectorAll("button[data-generate-for]")) {
+    button.addEventListener("click", () => {
+      const input = document.getElementById(button.dataset.generateFor);
+      input.value = generateSecret();
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.focus();
+      input.select();
+    });
+  }
+
+  document.getElementById("extensions-body").addEventListener("click", (ev) => {
+    const button = ev.target.closest("button[data-action]");
+    if (!button) return;
+    const ext = extensions.find((e) => e.number === button.dataset.extension);
+    if (!ext) return;
+    if (button.dataset.action === "edit") editExtension(ext);
+    else if (button.dataset.action === "secret") setExtensionSecret(ext);
+    else if (button.dataset.action === "delete") deleteExtension(ext);
+  });
+
+  bindExtensionEditDialog();
+  bindExtensionSecretDialog();
+  bindExtensionDeleteDialog();
+  renderOwnerSelects();
+  loadExtensions();
+}
+
+// clearErrorOnInput removes a field's error as soon as its value changes.
+function clearErrorOnInput(form) {
+  for (const input of form.querySelectorAll("input, select")) {
+    const clear = () => {
+      input.removeAttribute("aria-invalid");
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(input.name)}"]`);
+      if (slot) slot.textContent = "";
+    };
+    input.addEventListener("input", clear);
+    input.addEventListener("change", clear);
+  }
+}
+
+async function loadExtensions() {
+  const seq = ++extLoadSeq;
+  extPendingEvents = [];
+  try {
+    const data = await api.get("/extensions");
+    if (seq !== extLoadSeq) return; // a newer load is under way
+    const pending = extPendingEvents || [];
+    extPendingEvents = null;
+    setExtensions((data && data.extensions) || []);
+    for (const msg of pending) applyExtensionEvent(msg);
+  } catch (err) {
+    if (seq === extLoadSeq) extPendingEvents = null;
+    toast(errorText(err), "error");
+  }
+}
+
+// scheduleExtensionsReload coalesces bursts of events into one reload.
+function scheduleExtensionsReload() {
+  clearTimeout(extReloadTimer);
+  extReloadTimer = setTimeout(loadExtensions, 150);
+}
+
+function compareNumbers(a, b) {
+  return a.number.localeCompare(b.number, "en", { numeric: true });
+}
+
+function setExtensions(list) {
+  extensions = list.slice().sort(compareNumbers);
+  renderExtensions();
+}
+
+function onExtensionEvent(msg) {
+  if (extPendingEvents) extPendingEvents.push(msg);
+  applyExtensionEvent(msg);
+}
+
+// Events carry whole extensions (docs/events.md), so they are applied in
+// place; one without the expected data falls back to reloading the list.
+function applyExtensionEvent(msg) {
+  const data = msg.data || {};
+  const number = data.number || String(msg.subject || "").replace(/^extension:/, "");
+  switch (msg.type) {
+    case "extension.created":
+    case "extension.updated":
+      if (!data.number || typeof data.created !== "string") return scheduleExtensionsReload();
+      if (isOlder(data, extensions.find((e) => e.number === data.number))) return;
+      return setExtensions([...extensions.filter((e) => e.number !== data.number), data]);
+    case "extension.deleted":
+      if (!number) return scheduleExtensionsReload();
+      return setExtensions(extensions.filter((e) => e.number !== number));
+  }
+}
+
+// isOlder reports whether a is an older version of b. The page applies both
+// its own requests' answers and events, which may arrive in either order.
+function isOlder(a, b) {
+  if (!b) return false;
+  const ta = Date.parse(a.updated);
+  const tb = Date.parse(b.updated);
+  return Number.isFinite(ta) && Number.isFinite(tb) && ta < tb;
+}
+
+// ownerLabel shows an owner by display name when the user list knows one.
+function ownerLabel(name) {
+  if (!name) return "";
+  const u = users.find((x) => x.name === name);
+  return u && u.display_name ? `${u.display_name} (${name})` : name;
+}
+
+// renderOwnerSelects fills every owner <select> with "None" and the users,
+// keeping the current choice, even one no longer in the list.
+function renderOwnerSelects() {
+  for (const select of document.querySelectorAll("select[data-owner-select]")) {
+    const value = select.value;
+    const names = users.map((u) => u.name);
+    if (value && !names.includes(value)) names.push(value);
+    select.replaceChildren(
+      el("option", { value: "" }, t("ext.user.none")),
+      ...names.map((name) => el("option", { value: name }, ownerLabel(name))),
+    );
+    select.value = value;
+  }
+}
+
+function codecsValue(codecs) {
+  return Array.isArray(codecs) ? codecs.join(",") : "";
+}
+
+// codecsLabel: [] is the default (both, PCMU first), worded as such.
+function codecsLabel(codecs) {
+  if (!Array.isArray(codecs) || codecs.length === 0) return t("ext.codecs.default");
+  return codecs.join(", ");
+}
+
+function maxCallsLabel(n) {
+  return n > 0 ? String(n) : t("ext.maxCalls.default", { count: 2 });
+}
+
+function renderExtensions() {
+  const count = document.getElementById("extensions-count");
+  const body = document.getElementById("extensions-body");
+  if (!count || !body) return;
+  count.textContent = t("ext.count", { count: extensions.length });
+  if (extensions.length === 0) {
+    body.replaceChildren(el("tr", {}, el("td", { className: "empty", colSpan: 7 }, t("ext.empty"))));
+    return;
+  }
+  body.replaceChildren(
+    ...extensions.map((e) => {
+      const action = (name, key, extra = "") =>
+        el(
+          "button",
+          { type: "button", className: `btn btn-link ${extra}`.trim(), dataset: { action: name, extension: e.number } },
+          t(key),
+        );
+      return el(
+        "tr",
+        { className: e.disabled ? "is-disabled" : "", dataset: { extension: e.number } },
+        el("td", {}, el("span", { className: "mono" }, e.number)),
+        el("td", {}, e.name || ""),
+        el("td", {}, ownerLabel(e.user)),
+        el("td", { className: "nowrap" }, maxCallsLabel(e.max_calls)),
+        el("td", { className: "nowrap" }, codecsLabel(e.codecs)),
+        el(
+          "td",
+          {},
+          el(
+            "span",
+            { className: e.disabled ? "badge badge-bad" : "badge badge-ok" },
+            t(e.disabled ? "ext.status.disabled" : "ext.status.active"),
+          ),
+        ),
+        el(
+          "td",
+          { className: "actions" },
+          action("edit", "ext.action.edit"),
+          action("secret", "ext.action.secret"),
+          action("delete", "ext.action.delete", "danger"),
+        ),
+      );
+    }),
+  );
+}
+
+// readMaxCalls is the number in a max-calls input; empty is 0 (the default).
+function readMaxCalls(input) {
+  const v = input.value.trim();
+  return v ? Number(v) : 0;
+}
+
+function readCodecs(select) {
+  return select.value ? select.value.split(",") : [];
+}
+
+// validateExtensionForm checks what the server would refuse, so the
+// message is in the page's language. number is the extension's number
+// (the form's own for a new one).
+function validateExtensionForm(form, rules, number) {
+  let ok = validateForm(form, rules);
+  const maxCalls = form.elements.namedItem("max_calls");
+  // A number input reports letters as an empty value plus badInput.
+  if (maxCalls && maxCalls.validity.badInput && ok) {
+    showFieldError(form, "max_calls", t("error.maxCalls"));
+    ok = false;
+  }
+  const secret = form.elements.namedItem("secret");
+  if (secret && ok && secret.value === number) {
+    showFieldError(form, "secret", t("error.secretIsNumber"));
+    ok = false;
+  }
+  return ok;
+}
+
+async function createExtension(form, card) {
+  clearErrors(form);
+  const number = form.elements.number.value.trim();
+  const rules = { number: "extNumber", name: "text64", secret: "secret", max_calls: "maxCalls" };
+  if (!validateExtensionForm(form, rules, number)) return;
+  const body = {
+    number,
+    name: form.elements.name.value.trim(),
+    user: form.elements.user.value,
+    secret: form.elements.secret.value,
+    max_calls: readMaxCalls(form.elements.max_calls),
+    codecs: readCodecs(form.elements.codecs),
+  };
+  const submit = document.getElementById("extension-create-submit");
+  setBusy(submit, true);
+  try {
+    const created = await api.post("/extensions", body);
+    card.hidden = true;
+    form.reset();
+    toast(t("ext.created", { number }));
+    if (created && created.number) onExtensionEvent({ type: "extension.created", data: created });
+    else loadExtensions();
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "exists") showFieldError(form, "number", t("ext.error.exists"));
+    else showApiError(form, err);
+  } finally {
+    setBusy(submit, false);
+  }
+}
+
+// The extension a dialog is working on.
+let editingExt = null;
+
+function editExtension(ext) {
+  editingExt = ext;
+  const dialog = document.getElementById("ext-edit-dialog");
+  const form = dialog.querySelector("form");
+  document.getElementById("ext-edit-title").textContent = t("ext.edit.title", { number: ext.number });
+  form.elements.name.value = ext.name || "";
+  renderOwnerSelects();
+  form.elements.user.value = ext.user || "";
+  // An owner the user list does not know (yet) is still shown.
+  if (form.elements.user.value !== (ext.user || "")) {
+    form.elements.user.append(el("option", { value: ext.user }, ext.user));
+    form.elements.user.value = ext.user;
+  }
+  form.elements.max_calls.value = ext.max_calls > 0 ? String(ext.max_calls) : "";
+  form.elements.codecs.value = codecsValue(ext.codecs);
+  form.elements.disabled.checked = !!ext.disabled;
+  openDialog(dialog);
+}
+
+function bindExtensionEditDialog() {
+  const dialog = document.getElementById("ext-edit-dialog");
+  const form = dialog.querySelector("form");
+  clearErrorOnInput(form);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const ext = editingExt;
+    if (!validateExtensionForm(form, { name: "text64", max_calls: "maxCalls" }, ext.number)) return;
+    // Send only what changed, so two admins editing different fields of
+    // the same extension do not overwrite each other.
+    const patch = {};
+    const name = form.elements.name.value.trim();
+    if (name !== (ext.name || "")) patch.name = name;
+    if (form.elements.user.value !== (ext.user || "")) patch.user = form.elements.user.value;
+    const maxCalls = readMaxCalls(form.elements.max_calls);
+    if (maxCalls !== (ext.max_calls || 0)) patch.max_calls = maxCalls;
+    if (form.elements.codecs.value !== codecsValue(ext.codecs)) patch.codecs = readCodecs(form.elements.codecs);
+    if (form.elements.disabled.checked !== !!ext.disabled) patch.disabled = form.elements.disabled.checked;
+    if (Object.keys(patch).length === 0) {
+      dialog.close();
+      return;
+    }
+    const submit = document.getElementById("ext-edit-submit");
+    setBusy(submit, true);
+    try {
+      const updated = await api.patch(`/extensions/${encodeURIComponent(ext.number)}`, patch);
+      dialog.close();
+      toast(t("ext.updated", { number: ext.number }));
+      if (updated && updated.number) onExtensionEvent({ type: "extension.updated", data: updated });
+      else loadExtensions();
+    } catch (err) {
+      showApiError(form, err);
+      if (err instanceof ApiError && err.status === 404) loadExtensions();
+    } finally {
+      setBusy(submit, false);
+    }
+  });
+}
+
+function setExtensionSecret(ext) {
+  editingExt = ext;
+  const dialog = document.getElementById("ext-secret-dialog");
+  dialog.querySelector("form").reset();
+  document.getElementById("ext-secret-title").textContent = t("ext.secret.title", { number: ext.number });
+  openDialog(dialog);
+}
+
+function bindExtensionSecretDialog() {
+  const dialog = document.getElementById("ext-secret-dialog");
+  const form = dialog.querySelector("form");
+  clearErrorOnInput(form);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const ext = editingExt;
+    if (!validateExtensionForm(form, { secret: "secret" }, ext.number)) return;
+    const submit = document.getElementById("ext-secret-submit");
+    setBusy(submit, true);
+    try {
+      await api.post(`/extensions/${encodeURIComponent(ext.number)}/secret`, { secret: form.elements.secret.value });
+      dialog.close();
+      // The secret is not kept in the page once the server has it.
+      form.reset();
+      toast(t("ext.secret.done", { number: ext.number }));
+    } catch (err) {
+      showApiError(form, err);
+      if (err instanceof ApiError && err.status === 404) loadExtensions();
+    } finally {
+      setBusy(submit, false);
+    }
+  });
+  // Closing without saving forgets the secret as well.
+  dialog.addEventListener("close", () => form.reset());
+}
+
+function deleteExtension(ext) {
+  editingExt = ext;
+  const dialog = document.getElementById("ext-delete-dialog");
+  document.getElementById("ext-delete-body").textContent = t("ext.delete.body", { number: ext.number });
+  openDialog(dialog);
+  // Focus Cancel, not Delete: Enter must not destroy by accident.
+  dialog.querySelector("[data-close]").focus();
+}
+
+function bindExtensionDeleteDialog() {
+  const dialog = document.getElementById("ext-delete-dialog");
+  const form = dialog.querySelector("form");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const ext = editingExt;
+    const submit = document.getElementById("ext-delete-ok");
+    setBusy(submit, true, "");
+    try {
+      await api.del(`/extensions/${encodeURIComponent(ext.number)}`);
+      dialog.close();
+      toast(t("ext.deleted", { number: ext.number }));
+      onExtensionEvent({ type: "extension.deleted", data: { number: ext.number } });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        dialog.close();
+        loadExtensions();
       } else {
         showApiError(form, err);
       }

@@ -83,6 +83,10 @@ export function errorText(err) {
       return t("error.disabled");
     case "not_found":
       return t("error.notFound");
+    case "number_taken":
+      // The server's message names the holder ("1001 is already extension
+      // 1001"), which the admin needs to resolve the clash.
+      return t("error.numberTaken", { detail: err.message || "" });
   }
   if (err.status === 403) return t("error.forbidden");
   if (err.status === 404) return t("error.notFound");
@@ -148,6 +152,18 @@ const RULES = {
     return "";
   },
   text64: (v) => (Array.from(v.trim()).length > 64 ? "error.textTooLong" : ""),
+  extNumber: (v) => (!v.trim() ? "error.required" : /^[1-9][0-9]{1,7}$/.test(v.trim()) ? "" : "error.extNumber"),
+  agentNumber: (v) => (!v.trim() || /^[0-9]{2,12}$/.test(v.trim()) ? "" : "error.agentNumber"),
+  // A SIP secret is counted in bytes, as the server does.
+  secret: (v) => {
+    if (!v) return "error.required";
+    const bytes = new TextEncoder().encode(v).length;
+    if (bytes < 8) return "error.secretShort";
+    if (bytes > 128) return "error.secretLong";
+    return "";
+  },
+  // Empty means the default.
+  maxCalls: (v) => (!v.trim() || (/^[0-9]{1,3}$/.test(v.trim()) && Number(v) <= 100) ? "" : "error.maxCalls"),
 };
 
 // validateForm checks named controls against RULES ({field: rule}), shows
