@@ -57,6 +57,8 @@ type Server struct {
 	mu       sync.Mutex
 	bindings map[Extension][]Binding
 	udpAddr  *net.UDPAddr // the UDP listener's address, once serving
+	tcpAddr  net.Addr     // the TCP listener's address (nil: not served)
+	tlsAddr  net.Addr     // the TLS listener's address (nil: not served)
 }
 
 // udpMTUMu serializes writes of sipgo's package-level UDP size limit.
@@ -271,6 +273,14 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 			})
 		}
 	}
+	s.mu.Lock()
+	if l.TCP != nil {
+		s.tcpAddr = l.TCP.Addr()
+	}
+	if l.TLS != nil {
+		s.tlsAddr = l.TLS.Addr()
+	}
+	s.mu.Unlock()
 	if l.TCP != nil {
 		serve("tcp", func() error { return s.srv.ServeTCP(l.TCP) })
 	}
@@ -298,6 +308,32 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 	stopLoops()
 	_ = s.ua.Close()
 	return err
+}
+
+// listenAddr is the address the server listens on for t (zero when that
+// transport is not served): the host and port our Contact headers name.
+func (s *Server) listenAddr(t Transport) netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var a net.Addr
+	switch t {
+	case TransportUDP:
+		if s.udpAddr != nil {
+			a = s.udpAddr
+		}
+	case TransportTCP:
+		a = s.tcpAddr
+	case TransportTLS:
+		a = s.tlsAddr
+	}
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // sweepLoop drops expired bindings and ban entries once a second.

@@ -1,0 +1,341 @@
+package sip
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ccbox/ccbox/media/codec"
+	"github.com/ccbox/ccbox/media/rtp"
+	"github.com/ccbox/ccbox/media/sdp"
+	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// CallManager takes authenticated incoming calls (pbx/call.Manager).
+type CallManager interface {
+	Incoming(in call.Channel, from call.Party, dialed string, callerLimit int)
+}
+
+// CallerInfo is what the call layer needs of an extension.
+type CallerInfo struct {
+	Name     string
+	MaxCalls int           // concurrent calls; 0: no limit
+	Codecs   []codec.Codec // in preference order; empty: PCMU, PCMA
+}
+
+// CallDirectory looks extensions up for calls.
+type CallDirectory interface {
+	CallerInfo(ext Extension) (CallerInfo, error)
+}
+
+// CallConfig configures the B2BUA.
+type CallConfig struct {
+	// Advertise is the address phones reach the appliance's signalling
+	// and media at (the configured public IP). Zero: the SIP listener's
+	// address when it is a specific one, else the local address the
+	// kernel routes towards the phone.
+	Advertise netip.Addr
+	// MediaTimeout hangs up a call whose leg has sent no RTP for this long
+	// (a phone that died). Zero: 60 s.
+	MediaTimeout time.Duration
+	// TelephoneEvent is the payload type offered for RFC 4733 (0: 101).
+	TelephoneEvent uint8
+}
+
+// Calls is the B2BUA's SIP side: it turns INVITEs into call.Channels for
+// the call layer and dials extensions' contacts for it (call.Dialer). Media
+// is always anchored: every SDP a phone receives names the appliance and a
+// port of the RTP pool.
+type Calls struct {
+	srv  *Server
+	pool *rtp.PortPool
+	dir  CallDirectory
+	cfg  CallConfig
+	log  *slog.Logger
+	mgr  CallManager
+
+	seq atomic.Uint64
+
+	uaMu sync.Mutex
+	uas  map[Transport]*sipgo.DialogUA
+
+	legs sync.Map // dialog key (Call-ID + our tag) → leg
+}
+
+// leg is what in-dialog requests are routed to.
+type leg interface {
+	onBye(req *sip.Request, tx sip.ServerTransaction)
+	onReinvite(req *sip.Request, tx sip.ServerTransaction)
+	onAck(req *sip.Request)
+}
+
+// NewCalls adds call handling to srv. SetManager must be called before
+// Run.
+func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig) *Calls {
+	if cfg.MediaTimeout <= 0 {
+		cfg.MediaTimeout = 60 * time.Second
+	}
+	if cfg.TelephoneEvent == 0 {
+		cfg.TelephoneEvent = 101
+	}
+	c := &Calls{srv: srv, pool: pool, dir: dir, cfg: cfg, log: srv.log.With("component", "calls"),
+		uas: map[Transport]*sipgo.DialogUA{}}
+	srv.Handle(sip.INVITE, c.onInvite)
+	srv.Handle(sip.ACK, c.onAck)
+	srv.Handle(sip.BYE, c.onBye)
+	srv.Handle(sip.CANCEL, func(req *sip.Request, tx sip.ServerTransaction) {
+		// A CANCEL that matched an INVITE was answered by the transaction
+		// layer; this one matched nothing.
+		srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	})
+	return c
+}
+
+// SetManager attaches the call layer (built after the Dialer it needs).
+func (c *Calls) SetManager(m CallManager) { c.mgr = m }
+
+func (c *Calls) nextID(prefix string) call.ChannelID {
+	return call.ChannelID(prefix + strconv.FormatUint(c.seq.Add(1), 10))
+}
+
+// dialogUA returns the dialog user agent for a transport. UDP requests leave
+// from the listening socket (the phone's NAT mapping is for that port); TCP
+// and TLS requests reuse the phone's connection, found by its address.
+func (c *Calls) dialogUA(t Transport) (*sipgo.DialogUA, error) {
+	c.uaMu.Lock()
+	defer c.uaMu.Unlock()
+	if ua := c.uas[t]; ua != nil {
+		return ua, nil
+	}
+	var opts []sipgo.ClientOption
+	if t == TransportUDP {
+		a := c.srv.listenAddr(TransportUDP)
+		if !a.IsValid() {
+			return nil, ErrNotRunning
+		}
+		opts = append(opts, sipgo.WithClientConnectionAddr(a.String()))
+	}
+	opts = append(opts, sipgo.WithClientLogger(c.srv.log.With("lib", "sipgo")))
+	client, err := sipgo.NewClient(c.srv.ua, opts...)
+	if err != nil {
+		return nil, err
+	}
+	ua := &sipgo.DialogUA{Client: client, RewriteContact: true}
+	c.uas[t] = ua
+	return ua, nil
+}
+
+// advertise is the address a peer at peer reaches us at.
+func (c *Calls) advertise(peer netip.Addr, t Transport) netip.Addr {
+	if c.cfg.Advertise.IsValid() {
+		return c.cfg.Advertise
+	}
+	if a := c.srv.listenAddr(t); a.IsValid() && !a.Addr().IsUnspecified() {
+		return a.Addr()
+	}
+	// Ask the kernel which source address it would use (no packet is sent).
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer, 9)))
+	if err == nil {
+		defer conn.Close()
+		if la, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+			if a, ok := netip.AddrFromSlice(la.IP); ok {
+				return a.Unmap()
+			}
+		}
+	}
+	return netip.IPv4Unspecified()
+}
+
+// contact is our Contact header towards a peer.
+func (c *Calls) contact(peer netip.Addr, t Transport) *sip.ContactHeader {
+	h := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "ccbox",
+		Host: c.advertise(peer, t).String(), Port: int(c.srv.listenAddr(t).Port())}}
+	if t == TransportTCP || t == TransportTLS {
+		h.Address.UriParams = sip.NewParams()
+		h.Address.UriParams.Add("transport", t.String())
+	}
+	return h
+}
+
+// dialogKey identifies a dialog by Call-ID and our own tag, which is the
+// To tag of every in-dialog request we receive, whichever side we are.
+func dialogKey(callID, ourTag string) string { return callID + "\x00" + ourTag }
+
+func requestKey(req *sip.Request) string {
+	to := req.To()
+	if to == nil || req.CallID() == nil {
+		return ""
+	}
+	tag, _ := to.Params.Get("tag")
+	return dialogKey(req.CallID().Value(), tag)
+}
+
+func (c *Calls) findLeg(req *sip.Request) leg {
+	if v, ok := c.legs.Load(requestKey(req)); ok {
+		return v.(leg)
+	}
+	return nil
+}
+
+func (c *Calls) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if l := c.findLeg(req); l != nil {
+		l.onAck(req)
+	}
+}
+
+func (c *Calls) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if l := c.findLeg(req); l != nil {
+		l.onBye(req, tx)
+		return
+	}
+	c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+}
+
+func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if tag, _ := req.To().Params.Get("tag"); tag != "" {
+		if l := c.findLeg(req); l != nil {
+			l.onReinvite(req, tx)
+			return
+		}
+		c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	ext, ok := c.srv.Authenticate(req, tx)
+	if !ok {
+		return
+	}
+	if c.mgr == nil {
+		c.srv.Respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	info, err := c.dir.CallerInfo(ext)
+	if err != nil {
+		c.srv.Respond(tx, req, sip.StatusForbidden, "Forbidden")
+		return
+	}
+	in, code, reason := c.newInLeg(req, tx, ext, info)
+	if in == nil {
+		c.srv.Respond(tx, req, code, reason)
+		return
+	}
+	c.mgr.Incoming(in, call.Party{Number: string(ext), Name: info.Name}, req.Recipient.User, info.MaxCalls)
+}
+
+// codecsOf is an extension's codec preference.
+func codecsOf(info CallerInfo) []codec.Codec {
+	if len(info.Codecs) > 0 {
+		return info.Codecs
+	}
+	return []codec.Codec{codec.PCMU, codec.PCMA}
+}
+
+// applyRemote points an endpoint at the peer's SDP: address, codec and
+// telephone-event payload type.
+func applyRemote(ep *rtp.Endpoint, s *sdp.Session) (codec.Codec, error) {
+	ai := s.Audio()
+	if ai < 0 {
+		return codec.Unknown, sdp.ErrNoAudio
+	}
+	m := &s.Media[ai]
+	cd, ok := m.Codec()
+	if !ok {
+		return codec.Unknown, sdp.ErrNoCommonCodec
+	}
+	dtmf, hasDTMF := m.TelephoneEvent()
+	ep.SetRemote(s.Addr(ai))
+	ep.SetCodec(cd, dtmf, hasDTMF)
+	return cd, nil
+}
+
+func sdpHeader() sip.Header { return sip.NewHeader("Content-Type", "application/sdp") }
+
+// errLegEnded is returned by channel operations on a leg that has ended.
+var errLegEnded = errors.New("sip: leg has ended")
+
+// legState is what inLeg and outLeg share: the end, once.
+type legState struct {
+	id    call.ChannelID
+	ep    *rtp.Endpoint
+	done  chan struct{}
+	once  sync.Once
+	mu    sync.Mutex
+	cause call.Cause
+	codec codec.Codec
+}
+
+func (s *legState) ID() call.ChannelID      { return s.id }
+func (s *legState) Media() *rtp.Endpoint    { return s.ep }
+func (s *legState) Done() <-chan struct{}   { return s.done }
+func (s *legState) Cause() call.Cause       { s.mu.Lock(); defer s.mu.Unlock(); return s.cause }
+func (s *legState) setCodec(cd codec.Codec) { s.mu.Lock(); s.codec = cd; s.mu.Unlock() }
+func (s *legState) Codec() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.codec == codec.Unknown {
+		return ""
+	}
+	return s.codec.String()
+}
+
+// finish records the cause and releases the media, once.
+func (s *legState) finish(cause call.Cause) bool {
+	first := false
+	s.once.Do(func() {
+		first = true
+		s.mu.Lock()
+		s.cause = cause
+		s.mu.Unlock()
+		if s.ep != nil {
+			s.ep.Close()
+		}
+		close(s.done)
+	})
+	return first
+}
+
+func (s *legState) ended() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func peerAddr(req *sip.Request) netip.Addr { return addrOf(req.Source()) }
+
+// addrOf is the IP of a host:port (zero when it is a name).
+func addrOf(hostport string) netip.Addr {
+	ap, err := netip.ParseAddrPort(hostport)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// answerReinvite answers a re-INVITE on either kind of leg with our
+// unchanged SDP, following the peer's new media address (c=0.0.0.0 stops
+// sending to it).
+func (c *Calls) answerReinvite(ep *rtp.Endpoint, contact *sip.ContactHeader, req *sip.Request, tx sip.ServerTransaction, ours []byte) {
+	if len(req.Body()) > 0 {
+		s, err := sdp.Parse(req.Body())
+		if err != nil {
+			c.srv.Respond(tx, req, sip.StatusBadRequest, "Bad SDP")
+			return
+		}
+		if ai := s.Audio(); ai >= 0 {
+			ep.SetRemote(s.Addr(ai))
+		}
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", ours)
+	res.AppendHeader(sdpHeader())
+	res.AppendHeader(contact)
+	c.srv.RespondWith(tx, res)
+}

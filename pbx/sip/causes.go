@@ -1,0 +1,49 @@
+package sip
+
+import (
+	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/emiago/sipgo/sip"
+)
+
+// The one place where call causes and SIP status codes meet.
+
+// statusFor is the final response an unanswered incoming leg gets when the
+// call layer hangs it up with cause.
+func statusFor(c call.Cause) (int, string) {
+	switch c {
+	case call.CauseBusy:
+		return sip.StatusBusyHere, "Busy Here"
+	case call.CauseNoAnswer, call.CauseUnavailable:
+		return sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"
+	case call.CauseCancelled:
+		return sip.StatusRequestTerminated, "Request Terminated"
+	case call.CauseRejected:
+		return sip.StatusGlobalDecline, "Decline"
+	case call.CauseNotFound:
+		return sip.StatusNotFound, "Not Found"
+	case call.CauseCongestion, call.CauseShutdown:
+		return sip.StatusServiceUnavailable, "Service Unavailable"
+	}
+	return sip.StatusInternalServerError, "Server Internal Error"
+}
+
+// causeFromStatus is why a leg we dialed failed, from its final response.
+func causeFromStatus(code int) call.Cause {
+	switch code {
+	case sip.StatusBusyHere, sip.StatusGlobalBusyEverywhere:
+		return call.CauseBusy
+	case sip.StatusRequestTimeout:
+		return call.CauseNoAnswer
+	case sip.StatusTemporarilyUnavailable:
+		return call.CauseUnavailable
+	case sip.StatusNotFound, sip.StatusGone, sip.StatusAddressIncomplete, 604:
+		return call.CauseNotFound
+	case sip.StatusGlobalDecline:
+		return call.CauseRejected
+	case sip.StatusRequestTerminated:
+		return call.CauseCancelled
+	case sip.StatusServiceUnavailable:
+		return call.CauseCongestion
+	}
+	return call.CauseFailed
+}

@@ -1,0 +1,219 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/ccbox/ccbox/media/sdp"
+	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// inLeg is the caller's leg: a server dialog from an INVITE.
+type inLeg struct {
+	legState
+	c       *Calls
+	ext     Extension
+	dlg     *sipgo.DialogServerSession
+	key     string
+	peer    string
+	contact *sip.ContactHeader
+	origin  *sdp.Originator
+	local   sdp.Local
+
+	// ourSDP is what we send in 183 and 200: the answer to the caller's
+	// offer, or our offer when the INVITE had none (the answer comes in
+	// the ACK).
+	ourSDP    []byte
+	lateOffer bool
+
+	answered chan struct{} // closed once 200 OK is being sent
+	ansOnce  sync.Once
+}
+
+// newInLeg accepts the INVITE's media and builds the leg; on failure it
+// returns the status to answer.
+func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extension, info CallerInfo) (*inLeg, int, string) {
+	t := transportOf(req)
+	ua, err := c.dialogUA(t)
+	if err != nil {
+		return nil, sip.StatusServiceUnavailable, "Service Unavailable"
+	}
+	var offer *sdp.Session
+	if len(req.Body()) > 0 {
+		if offer, err = sdp.Parse(req.Body()); err != nil {
+			return nil, sip.StatusBadRequest, "Bad SDP"
+		}
+	}
+	ep, err := c.pool.Allocate()
+	if err != nil {
+		c.log.Warn("no RTP port for a call", "err", err)
+		return nil, sip.StatusServiceUnavailable, "Service Unavailable"
+	}
+	peer := peerAddr(req)
+	l := &inLeg{
+		legState: legState{id: c.nextID("in-"), ep: ep, done: make(chan struct{})},
+		c:        c,
+		ext:      ext,
+		peer:     req.Source(),
+		contact:  c.contact(peer, t),
+		origin:   sdp.NewOriginator(uint64(time.Now().UnixNano())),
+		answered: make(chan struct{}),
+	}
+	l.local = sdp.Local{Addr: c.advertise(peer, t), Port: int(ep.LocalAddr().Port()), Codecs: codecsOf(info),
+		TelephoneEvent: c.cfg.TelephoneEvent}
+	if offer != nil {
+		ans, err := sdp.Answer(offer, l.local)
+		if err == nil {
+			var cd = ans.Media[ans.Audio()]
+			if c0, ok := cd.Codec(); ok {
+				dtmf, has := cd.TelephoneEvent()
+				ep.SetRemote(offer.Addr(offer.Audio()))
+				ep.SetCodec(c0, dtmf, has)
+				l.setCodec(c0)
+			}
+			l.ourSDP = l.origin.Marshal(ans)
+		} else {
+			ep.Close()
+			if errors.Is(err, sdp.ErrNoCommonCodec) || errors.Is(err, sdp.ErrNoAudio) {
+				return nil, sip.StatusNotAcceptableHere, "Not Acceptable Here"
+			}
+			return nil, sip.StatusBadRequest, "Bad SDP"
+		}
+	} else {
+		l.lateOffer = true
+		l.ourSDP = l.origin.Marshal(sdp.Offer(l.local))
+	}
+	dlg, err := ua.ReadInvite(req, tx)
+	if err != nil {
+		ep.Close()
+		return nil, sip.StatusBadRequest, "Bad Request"
+	}
+	l.dlg = dlg
+	tag, _ := dlg.InviteRequest.To().Params.Get("tag")
+	l.key = dialogKey(req.CallID().Value(), tag)
+	c.legs.Store(l.key, l)
+	ep.SetTimeout(c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
+	go l.watch()
+	return l, 0, ""
+}
+
+func (l *inLeg) Device() call.Device { return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)} }
+func (l *inLeg) Address() string     { return l.peer }
+
+// watch ends the leg when its dialog ends from the caller's side: CANCEL
+// before the answer, BYE after it, or the transaction dying.
+func (l *inLeg) watch() {
+	select {
+	case <-l.dlg.Context().Done():
+	case <-l.done:
+		return
+	}
+	cause := call.CauseCancelled
+	if l.isAnswered() {
+		cause = call.CauseNormal
+	}
+	l.end(cause)
+}
+
+func (l *inLeg) isAnswered() bool {
+	select {
+	case <-l.answered:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *inLeg) end(cause call.Cause) {
+	if l.finish(cause) {
+		l.c.legs.Delete(l.key)
+		l.dlg.Close()
+	}
+}
+
+func (l *inLeg) respond(code int, reason string, body []byte) error {
+	res := sip.NewResponseFromRequest(l.dlg.InviteRequest, code, reason, body)
+	if body != nil {
+		res.AppendHeader(sdpHeader())
+	}
+	res.AppendHeader(l.contact)
+	res.AppendHeader(sip.NewHeader("Server", l.c.srv.cfg.UserAgent))
+	l.c.srv.metrics.responses.WithLabelValues(codeClass(code)).Inc()
+	return l.dlg.WriteResponse(res)
+}
+
+// Progress sends 180 Ringing, or 183 with our SDP for early media (only
+// when the caller made an offer: a late-offer INVITE gets 180).
+func (l *inLeg) Progress(early bool) error {
+	if l.ended() {
+		return errLegEnded
+	}
+	if early && !l.lateOffer {
+		return l.respond(sip.StatusSessionInProgress, "Session Progress", l.ourSDP)
+	}
+	return l.respond(sip.StatusRinging, "Ringing", nil)
+}
+
+// Answer sends 200 OK with our SDP and waits for the ACK.
+func (l *inLeg) Answer(ctx context.Context) error {
+	if l.ended() {
+		return errLegEnded
+	}
+	// Marked answered before the 200 goes out: a BYE may follow the ACK at
+	// once, and must count as a normal hang-up, not a cancel.
+	l.ansOnce.Do(func() { close(l.answered) })
+	return l.respond(sip.StatusOK, "OK", l.ourSDP)
+}
+
+// Hangup answers an unanswered INVITE with the cause's status, or sends BYE.
+func (l *inLeg) Hangup(cause call.Cause) {
+	if l.ended() {
+		return
+	}
+	if !l.isAnswered() {
+		code, reason := statusFor(cause)
+		if err := l.respond(code, reason, nil); err != nil {
+			l.c.log.Debug("final response", "err", err)
+		}
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		bye := sip.NewRequest(sip.BYE, l.dlg.InviteRequest.Contact().Address)
+		if err := l.dlg.WriteBye(ctx, bye); err != nil {
+			l.c.log.Debug("BYE to caller", "err", err)
+		}
+		cancel()
+	}
+	l.end(cause)
+}
+
+func (l *inLeg) onAck(req *sip.Request) {
+	if err := l.dlg.ReadAck(req, nil); err != nil {
+		return
+	}
+	if l.lateOffer && len(req.Body()) > 0 {
+		if ans, err := sdp.Parse(req.Body()); err == nil {
+			if cd, err := applyRemote(l.ep, ans); err == nil {
+				l.setCodec(cd)
+			}
+		}
+	}
+}
+
+func (l *inLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	l.c.srv.metrics.responses.WithLabelValues("2xx").Inc()
+	if err := l.dlg.ReadBye(req, tx); err != nil {
+		l.c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.end(call.CauseNormal)
+}
+
+// onReinvite answers a mid-call re-INVITE (hold and transfers come with
+// the desk-phone features).
+func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP)
+}

@@ -1,0 +1,270 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ccbox/ccbox/media/codec"
+	"github.com/ccbox/ccbox/media/sdp"
+	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// outLeg is a leg we dial: a client dialog to one contact of an extension.
+type outLeg struct {
+	legState
+	c       *Calls
+	ext     Extension
+	binding Binding
+	dlg     *sipgo.DialogClientSession
+	key     string
+	contact *sip.ContactHeader
+	ourSDP  []byte
+	events  chan call.EventKind
+
+	cancel   context.CancelFunc // stops ringing (sends CANCEL)
+	mu2      sync.Mutex
+	answered bool
+	wanted   call.Cause // the cause Hangup asked for before the answer
+}
+
+// Dial rings every available contact of a SIP device (call.Dialer). The
+// offer puts the caller's codec first, so the legs match without
+// transcoding when the callee accepts it.
+func (c *Calls) Dial(ctx context.Context, d call.Device, from, to call.Party, offerFrom call.Channel) ([]call.Outgoing, error) {
+	if d.Kind != call.DeviceSIP {
+		return nil, fmt.Errorf("sip: cannot dial a %s device", d.Kind)
+	}
+	ext := Extension(d.ID)
+	bindings := c.srv.Lookup(ext)
+	if len(bindings) == 0 {
+		return nil, call.ErrUnavailable
+	}
+	info, err := c.dir.CallerInfo(ext)
+	if err != nil {
+		return nil, call.ErrUnavailable
+	}
+	codecs := codecsOf(info)
+	if offerFrom != nil {
+		if first := codec.FromName(offerFrom.Codec(), codec.ClockRate); first != codec.Unknown {
+			codecs = preferFirst(codecs, first)
+		}
+	}
+	var legs []call.Outgoing
+	var errs []error
+	for _, b := range bindings {
+		l, err := c.dialOne(ext, b, from, to, codecs)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		legs = append(legs, l)
+	}
+	if len(legs) == 0 {
+		c.log.Debug("dial", "ext", string(ext), "err", errors.Join(errs...))
+		return nil, call.ErrUnavailable
+	}
+	return legs, nil
+}
+
+// preferFirst moves first to the front of cs, adding it if missing: an
+// extension limited to one codec still gets offered only that one.
+func preferFirst(cs []codec.Codec, first codec.Codec) []codec.Codec {
+	found := false
+	out := []codec.Codec{first}
+	for _, c := range cs {
+		if c == first {
+			found = true
+			continue
+		}
+		out = append(out, c)
+	}
+	if !found {
+		return cs
+	}
+	return out
+}
+
+func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []codec.Codec) (*outLeg, error) {
+	ua, err := c.dialogUA(b.Transport)
+	if err != nil {
+		return nil, err
+	}
+	var uri sip.Uri
+	if err := sip.ParseUri(b.Contact, &uri); err != nil {
+		return nil, fmt.Errorf("contact %q: %w", b.Contact, err)
+	}
+	ep, err := c.pool.Allocate()
+	if err != nil {
+		return nil, err
+	}
+	peer := addrOf(b.Source)
+	l := &outLeg{
+		legState: legState{id: c.nextID("out-"), ep: ep, done: make(chan struct{})},
+		c:        c,
+		ext:      ext,
+		binding:  b,
+		contact:  c.contact(peer, b.Transport),
+		events:   make(chan call.EventKind, 4),
+	}
+	local := sdp.Local{Addr: c.advertise(peer, b.Transport), Port: int(ep.LocalAddr().Port()), Codecs: codecs,
+		TelephoneEvent: c.cfg.TelephoneEvent}
+	l.ourSDP = sdp.NewOriginator(uint64(time.Now().UnixNano())).Marshal(sdp.Offer(local))
+
+	req := sip.NewRequest(sip.INVITE, uri)
+	req.SetBody(l.ourSDP)
+	req.AppendHeader(sdpHeader())
+	fromHdr := &sip.FromHeader{DisplayName: from.Name,
+		Address: sip.Uri{Scheme: "sip", User: from.Number, Host: c.srv.cfg.Realm}, Params: sip.NewParams()}
+	tag := sip.GenerateTagN(16)
+	fromHdr.Params.Add("tag", tag)
+	req.AppendHeader(fromHdr)
+	req.AppendHeader(&sip.ToHeader{DisplayName: to.Name, Address: sip.Uri{Scheme: "sip", User: to.Number, Host: c.srv.cfg.Realm}})
+	req.AppendHeader(l.contact)
+	req.AppendHeader(sip.NewHeader("User-Agent", c.srv.cfg.UserAgent))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	req.SetDestination(b.Source)
+	req.SetTransport(b.Transport.String())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	dlg, err := ua.WriteInvite(ctx, req)
+	if err != nil {
+		cancel()
+		ep.Close()
+		return nil, fmt.Errorf("INVITE %s at %s: %w", ext, b.Source, err)
+	}
+	l.dlg = dlg
+	l.key = dialogKey(req.CallID().Value(), tag)
+	c.legs.Store(l.key, l)
+	go l.run(ctx)
+	return l, nil
+}
+
+func (l *outLeg) Device() call.Device           { return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)} }
+func (l *outLeg) Address() string               { return l.binding.Source }
+func (l *outLeg) Events() <-chan call.EventKind { return l.events }
+func (l *outLeg) Progress(bool) error           { return nil }
+func (l *outLeg) Answer(context.Context) error  { return nil }
+
+func (l *outLeg) emit(k call.EventKind) {
+	select {
+	case l.events <- k:
+	default: // the call layer only needs the first of each kind
+	}
+}
+
+// run waits for the callee's answer, relaying progress, then for the end.
+func (l *outLeg) run(ctx context.Context) {
+	early := false
+	err := l.dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		switch {
+		case res.StatusCode == sip.StatusRinging:
+			l.emit(call.EventRinging)
+		case res.StatusCode == sip.StatusSessionInProgress && len(res.Body()) > 0 && !early:
+			if s, err := sdp.Parse(res.Body()); err == nil {
+				if cd, err := applyRemote(l.ep, s); err == nil {
+					l.setCodec(cd)
+					early = true
+					l.emit(call.EventEarlyMedia)
+				}
+			}
+		}
+		return nil
+	}})
+	if err != nil {
+		var de *sipgo.ErrDialogResponse
+		cause := call.CauseFailed
+		switch {
+		case errors.As(err, &de):
+			cause = causeFromStatus(de.Res.StatusCode)
+		case ctx.Err() != nil:
+			l.mu2.Lock()
+			cause = l.wanted
+			l.mu2.Unlock()
+		}
+		l.end(cause)
+		return
+	}
+	res := l.dlg.InviteResponse
+	if s, err := sdp.Parse(res.Body()); err == nil {
+		if cd, err := applyRemote(l.ep, s); err == nil {
+			l.setCodec(cd)
+		}
+	}
+	if err := l.dlg.Ack(context.Background()); err != nil {
+		l.c.log.Debug("ACK", "err", err)
+	}
+	l.mu2.Lock()
+	l.answered = true
+	hungUp := l.wanted != call.CauseUnknown
+	l.mu2.Unlock()
+	if hungUp {
+		// Hung up while the 200 was on its way: end the dialog it made.
+		l.bye()
+		l.end(l.wanted)
+		return
+	}
+	l.ep.SetTimeout(l.c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
+	l.emit(call.EventAnswered)
+	select {
+	case <-l.dlg.Context().Done():
+		l.end(call.CauseNormal)
+	case <-l.done:
+	}
+}
+
+func (l *outLeg) end(cause call.Cause) {
+	if l.finish(cause) {
+		l.c.legs.Delete(l.key)
+		l.cancel()
+		l.dlg.Close()
+	}
+}
+
+func (l *outLeg) bye() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.dlg.Bye(ctx); err != nil {
+		l.c.log.Debug("BYE to callee", "err", err)
+	}
+}
+
+// Hangup cancels a ringing leg or sends BYE to an answered one.
+func (l *outLeg) Hangup(cause call.Cause) {
+	if l.ended() {
+		return
+	}
+	l.mu2.Lock()
+	answered := l.answered
+	if l.wanted == call.CauseUnknown {
+		l.wanted = cause
+	}
+	l.mu2.Unlock()
+	if answered {
+		l.bye()
+		l.end(cause)
+		return
+	}
+	// WaitAnswer sends CANCEL and run ends the leg with the wanted cause.
+	l.cancel()
+}
+
+func (l *outLeg) onAck(*sip.Request) {}
+
+func (l *outLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	l.c.srv.metrics.responses.WithLabelValues("2xx").Inc()
+	if err := l.dlg.ReadBye(req, tx); err != nil {
+		l.c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.end(call.CauseNormal)
+}
+
+func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP)
+}
