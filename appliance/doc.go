@@ -9,5 +9,7 @@
 //
 // This package is the composition root: it reads the bootstrap
 // configuration, builds every component, runs them and shuts them down in
-// a written order (run.go). Nothing imports it.
+// a written order (run.go). sip.go adapts the store to the SIP server
+// (extensions' secrets, registrations kept across restarts) and turns its
+// registration changes into device.state_changed events. Nothing imports it.
 package main

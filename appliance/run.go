@@ -19,6 +19,7 @@ import (
 	"github.com/ccbox/ccbox/config/password"
 	"github.com/ccbox/ccbox/config/store"
 	"github.com/ccbox/ccbox/pbx/event"
+	"github.com/ccbox/ccbox/pbx/sip"
 	"github.com/ccbox/ccbox/webui"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -36,18 +37,31 @@ func (e configError) Unwrap() error { return e.err }
 // reported together with every other problem and leaves the data dir alone.
 type listeners struct {
 	http, https net.Listener
+	// SIP: UDP and TCP on sip_addr, TCP for TLS on sip_tls_addr.
+	sipUDP         net.PacketConn
+	sipTCP, sipTLS net.Listener
 }
 
 func bind(cfg config.Config) (listeners, error) {
 	var ls listeners
 	var errs []error
-	var err error
-	if ls.http, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		errs = append(errs, &config.FieldError{Field: "http_addr", Source: "listen", Problem: portProblem(cfg.HTTPAddr, err)})
+	listen := func(field, addr string) net.Listener {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			errs = append(errs, &config.FieldError{Field: field, Source: "listen", Problem: portProblem(addr, "TCP", err)})
+			return nil
+		}
+		return l
 	}
-	if ls.https, err = net.Listen("tcp", cfg.HTTPSAddr); err != nil {
-		errs = append(errs, &config.FieldError{Field: "https_addr", Source: "listen", Problem: portProblem(cfg.HTTPSAddr, err)})
+	ls.http = listen("http_addr", cfg.HTTPAddr)
+	ls.https = listen("https_addr", cfg.HTTPSAddr)
+	ls.sipTCP = listen("sip_addr", cfg.SIPAddr)
+	if pc, err := net.ListenPacket("udp", cfg.SIPAddr); err != nil {
+		errs = append(errs, &config.FieldError{Field: "sip_addr", Source: "listen", Problem: portProblem(cfg.SIPAddr, "UDP", err)})
+	} else {
+		ls.sipUDP = pc
 	}
+	ls.sipTLS = listen("sip_tls_addr", cfg.SIPTLSAddr)
 	if len(errs) > 0 {
 		ls.close()
 		return ls, errors.Join(errs...)
@@ -55,18 +69,21 @@ func bind(cfg config.Config) (listeners, error) {
 	return ls, nil
 }
 
-func portProblem(addr string, err error) string {
+func portProblem(addr, proto string, err error) string {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Sprintf("%s is already in use by another program", addr)
+		return fmt.Sprintf("%s (%s) is already in use by another program", addr, proto)
 	}
-	return fmt.Sprintf("cannot listen on %s: %v", addr, err)
+	return fmt.Sprintf("cannot listen on %s (%s): %v", addr, proto, err)
 }
 
 func (ls listeners) close() {
-	for _, l := range []net.Listener{ls.http, ls.https} {
+	for _, l := range []net.Listener{ls.http, ls.https, ls.sipTCP, ls.sipTLS} {
 		if l != nil {
 			l.Close()
 		}
+	}
+	if ls.sipUDP != nil {
+		ls.sipUDP.Close()
 	}
 }
 
@@ -118,11 +135,20 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		MinVersion:   tls.VersionTLS12,
 	})
 
+	bus := event.NewBus(nil)
+	sipSrv, err := newSIPServer(sipDeps{
+		cfg: cfg, realm: realm, certificate: certificate,
+		db: db, bus: bus, reg: reg, log: log,
+	})
+	if err != nil {
+		return err
+	}
+
 	var ready atomic.Bool
 	web := webui.New(webui.Options{
 		Store:           db,
 		Hasher:          hasher,
-		Bus:             event.NewBus(nil),
+		Bus:             bus,
 		Logger:          log.With("component", "web"),
 		Gatherer:        reg,
 		Registerer:      reg,
@@ -131,10 +157,26 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		TrustedNetworks: cfg.TrustedNetworks,
 		HTTPSPort:       ls.https.Addr().(*net.TCPAddr).Port,
 		Ready:           ready.Load,
+		Registrations:   sipRegistrations(sipSrv),
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return web.Serve(gctx, ls.http, tlsLn) })
+	// The web front's context ends only once SIP has stopped (see the
+	// shutdown order below).
+	sipStopped := make(chan struct{})
+	webCtx, stopWeb := context.WithCancel(context.WithoutCancel(gctx))
+	defer stopWeb()
+	g.Go(func() error {
+		defer close(sipStopped)
+		return sipSrv.Run(gctx, sip.Listeners{UDP: ls.sipUDP, TCP: ls.sipTCP, TLS: ls.sipTLS})
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		<-sipStopped
+		stopWeb()
+		return nil
+	})
+	g.Go(func() error { return web.Serve(webCtx, ls.http, tlsLn) })
 	g.Go(func() error { return db.RunGC(gctx) })
 
 	// Every listener is bound (above) and is being served: ready.
@@ -142,14 +184,20 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("ready",
 		"web", "http://"+displayAddr(ls.http.Addr()),
 		"https", "https://"+displayAddr(ls.https.Addr()),
+		"sip", displayAddr(ls.sipTCP.Addr())+" (udp, tcp)",
+		"sip_tls", displayAddr(ls.sipTLS.Addr()),
 		"data_dir", cfg.DataDir,
 		"sip_realm", realm)
 
 	// Shutdown order, when ctx ends: readiness goes false at once so load
-	// balancers and scripts stop sending; the web front stops taking new
-	// connections and finishes requests in flight (5 s); the store's GC loop
-	// stops; then, in the deferred call above, the store closes — last,
-	// because every other component writes to it.
+	// balancers and scripts stop sending; SIP stops taking requests first
+	// (its qualify and expiry loops stop, then its sockets close), because
+	// it writes registrations to the store and publishes device events the
+	// web front streams: nothing a phone does after that point is accepted
+	// but unseen. Then the web front stops taking new connections and
+	// finishes requests in flight (5 s); the store's GC loop stops; then, in
+	// the deferred call above, the store closes — last, because every other
+	// component writes to it.
 	<-gctx.Done()
 	ready.Store(false)
 	log.Info("shutting down")

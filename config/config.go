@@ -21,6 +21,13 @@ type Config struct {
 	HTTPSAddr string `yaml:"https_addr"`
 	// SIPAddr is the SIP listen address, host:port, for both UDP and TCP.
 	SIPAddr string `yaml:"sip_addr"`
+	// SIPTLSAddr is the SIP-over-TLS listen address, host:port (TCP). It
+	// uses the same certificate as HTTPS.
+	SIPTLSAddr string `yaml:"sip_tls_addr"`
+	// SIPMaxUDPMessage is the largest SIP message, in bytes, the box sends
+	// over UDP, between 1300 and 65000. An INVITE whose SDP offers several
+	// codecs easily passes 1300 bytes, sipgo's own limit.
+	SIPMaxUDPMessage int `yaml:"sip_max_udp_message"`
 	// RTPPorts is the inclusive UDP port range for media.
 	RTPPorts PortRange `yaml:"rtp_ports"`
 	// PublicIP is the address written into SDP and SIP headers when the box
@@ -33,7 +40,8 @@ type Config struct {
 	// LogLevel is one of debug, info, warn, error.
 	LogLevel string `yaml:"log_level"`
 	// TrustedNetworks are networks whose addresses are never locked out after
-	// failed logins; their failures do not lock accounts either; nil means none.
+	// failed logins; their failures do not lock accounts either, and SIP never
+	// bans them after failed digest authentication; nil means none.
 	TrustedNetworks []netip.Prefix `yaml:"trusted_networks"`
 	// TLSCertFile and TLSKeyFile name an administrator-installed PEM
 	// certificate and key. Both empty means a self-signed certificate kept in
@@ -48,13 +56,15 @@ type Config struct {
 // runs with when given no file, environment or flags.
 func Default() Config {
 	return Config{
-		DataDir:    "./data",
-		HTTPAddr:   ":8080",
-		HTTPSAddr:  ":8443",
-		SIPAddr:    ":5060",
-		RTPPorts:   PortRange{First: 10000, Last: 20000},
-		LogLevel:   "info",
-		SessionTTL: Duration{12 * time.Hour},
+		DataDir:          "./data",
+		HTTPAddr:         ":8080",
+		HTTPSAddr:        ":8443",
+		SIPAddr:          ":5060",
+		SIPTLSAddr:       ":5061",
+		SIPMaxUDPMessage: 4096,
+		RTPPorts:         PortRange{First: 10000, Last: 20000},
+		LogLevel:         "info",
+		SessionTTL:       Duration{12 * time.Hour},
 	}
 }
 
@@ -85,6 +95,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("https_addr", c.HTTPSAddr),
 		slog.String("sip_addr", c.SIPAddr),
+		slog.String("sip_tls_addr", c.SIPTLSAddr),
+		slog.Int("sip_max_udp_message", c.SIPMaxUDPMessage),
 		slog.String("rtp_ports", c.RTPPorts.String()),
 		slog.String("public_ip", c.PublicIP),
 		slog.String("admin_password", password),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -54,6 +55,25 @@ func fields() []field {
 			get:   func(c Config) string { return c.SIPAddr },
 		},
 		{
+			name: "sip_tls_addr", env: "APPLIANCE_SIP_TLS_ADDR", flag: "sip-tls-addr",
+			usage: "SIP over TLS listen address, host:port (the HTTPS certificate)",
+			set:   func(c *Config, s string) error { c.SIPTLSAddr = s; return nil },
+			get:   func(c Config) string { return c.SIPTLSAddr },
+		},
+		{
+			name: "sip_max_udp_message", env: "APPLIANCE_SIP_MAX_UDP_MESSAGE", flag: "sip-max-udp-message",
+			usage: "largest SIP message sent over UDP, in bytes (1300-65000)",
+			set: func(c *Config, s string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(s))
+				if err != nil {
+					return fmt.Errorf("%q is not a number of bytes", s)
+				}
+				c.SIPMaxUDPMessage = n
+				return nil
+			},
+			get: func(c Config) string { return strconv.Itoa(c.SIPMaxUDPMessage) },
+		},
+		{
 			name: "rtp_ports", env: "APPLIANCE_RTP_PORTS", flag: "rtp-ports",
 			usage: "UDP port range for media, FIRST-LAST",
 			set: func(c *Config, s string) error {
@@ -86,7 +106,7 @@ func fields() []field {
 		},
 		{
 			name: "trusted_networks", env: "APPLIANCE_TRUSTED_NETWORKS", flag: "trusted-networks",
-			usage: "comma-separated CIDRs exempt from the per-address login lock-out",
+			usage: "comma-separated CIDRs exempt from the per-address login lock-out and SIP bans",
 			set: func(c *Config, s string) error {
 				p, err := parseNetworks(s)
 				if err != nil {

@@ -111,6 +111,8 @@ func TestLoadEveryEnvAndFlag(t *testing.T) {
 		{"APPLIANCE_HTTP_ADDR", "-http-addr", "127.0.0.1:80", func(c Config) bool { return c.HTTPAddr == "127.0.0.1:80" }},
 		{"APPLIANCE_HTTPS_ADDR", "-https-addr", ":443", func(c Config) bool { return c.HTTPSAddr == ":443" }},
 		{"APPLIANCE_SIP_ADDR", "-sip-addr", ":5070", func(c Config) bool { return c.SIPAddr == ":5070" }},
+		{"APPLIANCE_SIP_TLS_ADDR", "-sip-tls-addr", "127.0.0.1:5071", func(c Config) bool { return c.SIPTLSAddr == "127.0.0.1:5071" }},
+		{"APPLIANCE_SIP_MAX_UDP_MESSAGE", "-sip-max-udp-message", "9000", func(c Config) bool { return c.SIPMaxUDPMessage == 9000 }},
 		{"APPLIANCE_RTP_PORTS", "-rtp-ports", "30000-30999", func(c Config) bool { return c.RTPPorts == PortRange{30000, 30999} }},
 		{"APPLIANCE_PUBLIC_IP", "-public-ip", "203.0.113.9", func(c Config) bool { return c.PublicIP == "203.0.113.9" }},
 		{"APPLIANCE_ADMIN_PASSWORD", "", "first-start-secret", func(c Config) bool { return c.AdminPassword == "first-start-secret" }},
@@ -190,6 +192,10 @@ func TestLoadEnvAndFlagErrors(t *testing.T) {
 		{"http flag clashes with default https", []string{"-http-addr", ":8443"}, nil, []want{{"http_addr", "-http-addr"}}},
 		{"flag beats env in a clash", []string{"-https-addr", ":9000"}, map[string]string{"APPLIANCE_HTTP_ADDR": ":9000"}, []want{{"https_addr", "-https-addr"}}},
 		{"rtp flag swallows default sip port", []string{"-rtp-ports", "5000-6000"}, nil, []want{{"rtp_ports", "-rtp-ports"}}},
+		{"env udp message not a number", nil, map[string]string{"APPLIANCE_SIP_MAX_UDP_MESSAGE": "4k"}, []want{{"sip_max_udp_message", "APPLIANCE_SIP_MAX_UDP_MESSAGE"}}},
+		{"flag udp message too small", []string{"-sip-max-udp-message", "512"}, nil, []want{{"sip_max_udp_message", "-sip-max-udp-message"}}},
+		{"sip flag clashes with default sip tls", []string{"-sip-addr", ":5061"}, nil, []want{{"sip_addr", "-sip-addr"}}},
+		{"sip tls env clashes with default https", nil, map[string]string{"APPLIANCE_SIP_TLS_ADDR": ":8443"}, []want{{"sip_tls_addr", "APPLIANCE_SIP_TLS_ADDR"}}},
 		{"cert without key", nil, map[string]string{"APPLIANCE_TLS_CERT_FILE": "c.pem"}, []want{{"tls_cert_file", "APPLIANCE_TLS_CERT_FILE"}}},
 		{"every problem at once", []string{"-log-level", "chatty", "-sip-addr", "nowhere"}, map[string]string{
 			"APPLIANCE_RTP_PORTS":   "1-2-3",
@@ -228,6 +234,8 @@ func TestLoadFile(t *testing.T) {
 http_addr: 127.0.0.1:8081
 https_addr: "[::]:8444"
 sip_addr: ":5070"
+sip_tls_addr: 127.0.0.1:5071
+sip_max_udp_message: 8000
 rtp_ports: 40000-40199
 public_ip: 198.51.100.4
 admin_password: "p@ss: word"
@@ -242,6 +250,7 @@ session_ttl: 30m
 			check: func(c Config) bool {
 				return reflect.DeepEqual(c, Config{
 					DataDir: "/srv/ccbox", HTTPAddr: "127.0.0.1:8081", HTTPSAddr: "[::]:8444", SIPAddr: ":5070",
+					SIPTLSAddr: "127.0.0.1:5071", SIPMaxUDPMessage: 8000,
 					RTPPorts: PortRange{40000, 40199}, PublicIP: "198.51.100.4", AdminPassword: "p@ss: word",
 					LogLevel: "error",
 					TrustedNetworks: []netip.Prefix{

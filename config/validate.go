@@ -20,6 +20,11 @@ const (
 	// MinSessionTTL and MaxSessionTTL bound the web session lifetime.
 	MinSessionTTL = time.Minute
 	MaxSessionTTL = 720 * time.Hour
+	// MinSIPUDPMessage and MaxSIPUDPMessage bound sip_max_udp_message: below
+	// 1300 bytes ordinary INVITEs would not fit; a UDP datagram carries at
+	// most 65507 bytes, and sipgo needs some room below that.
+	MinSIPUDPMessage = 1300
+	MaxSIPUDPMessage = 65000
 )
 
 // Validate checks every setting and returns every problem at once, as an
@@ -53,6 +58,7 @@ func (c Config) validate(source func(field string) string) []*FieldError {
 		{"http_addr", c.HTTPAddr},
 		{"https_addr", c.HTTPSAddr},
 		{"sip_addr", c.SIPAddr},
+		{"sip_tls_addr", c.SIPTLSAddr},
 	}
 	addrOK := make(map[string]bool)
 	for _, a := range addrs {
@@ -63,8 +69,11 @@ func (c Config) validate(source func(field string) string) []*FieldError {
 		addrOK[a.name] = true
 	}
 	// SIP listens on TCP as well as UDP, so it cannot share a TCP port with
-	// the web listeners.
-	for _, pair := range [][2]string{{"https_addr", "http_addr"}, {"sip_addr", "http_addr"}, {"sip_addr", "https_addr"}} {
+	// the web listeners; SIP over TLS is TCP too.
+	for _, pair := range [][2]string{
+		{"https_addr", "http_addr"}, {"sip_addr", "http_addr"}, {"sip_addr", "https_addr"},
+		{"sip_tls_addr", "http_addr"}, {"sip_tls_addr", "https_addr"}, {"sip_tls_addr", "sip_addr"},
+	} {
 		a, b := pair[0], pair[1]
 		if !addrOK[a] || !addrOK[b] {
 			continue
@@ -74,6 +83,10 @@ func (c Config) validate(source func(field string) string) []*FieldError {
 			x, y := later(a, b)
 			bad(x, "%q clashes with %s %q: they must listen on different ports", c.addr(x), y, c.addr(y))
 		}
+	}
+
+	if n := c.SIPMaxUDPMessage; n < MinSIPUDPMessage || n > MaxSIPUDPMessage {
+		bad("sip_max_udp_message", "%d is outside %d-%d bytes", n, MinSIPUDPMessage, MaxSIPUDPMessage)
 	}
 
 	rtpOK := true
@@ -138,6 +151,8 @@ func (c Config) addr(name string) string {
 		return c.HTTPAddr
 	case "https_addr":
 		return c.HTTPSAddr
+	case "sip_tls_addr":
+		return c.SIPTLSAddr
 	default:
 		return c.SIPAddr
 	}

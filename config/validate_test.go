@@ -39,6 +39,23 @@ func TestValidate(t *testing.T) {
 		{"http 0.0.0.0 overlaps https", func(c *Config) { c.HTTPAddr = "0.0.0.0:8443" }, []string{"https_addr"}},
 		{"sip shares TCP port with http", func(c *Config) { c.SIPAddr = ":8080" }, []string{"sip_addr"}},
 		{"sip inside rtp range", func(c *Config) { c.SIPAddr = ":15060" }, []string{"rtp_ports"}},
+		{"sip_tls_addr bad", func(c *Config) { c.SIPTLSAddr = "5061" }, []string{"sip_tls_addr"}},
+		{"sip_tls_addr empty", func(c *Config) { c.SIPTLSAddr = "" }, []string{"sip_tls_addr"}},
+		{"sip_tls_addr host", func(c *Config) { c.SIPTLSAddr = "127.0.0.1:5061" }, nil},
+		{"sip_tls_addr equals sip_addr", func(c *Config) { c.SIPTLSAddr = ":5060" }, []string{"sip_tls_addr"}},
+		{"sip_tls_addr equals https_addr", func(c *Config) { c.SIPTLSAddr = "0.0.0.0:8443" }, []string{"sip_tls_addr"}},
+		{"sip_tls_addr equals http_addr", func(c *Config) { c.SIPTLSAddr = ":8080" }, []string{"sip_tls_addr"}},
+		{"sip_tls_addr same port other host", func(c *Config) {
+			c.SIPAddr = "127.0.0.1:5060"
+			c.SIPTLSAddr = "192.0.2.1:5060"
+		}, nil},
+		// TLS is TCP only: the RTP range (UDP) may hold its port.
+		{"sip_tls_addr inside rtp range", func(c *Config) { c.SIPTLSAddr = ":15061" }, nil},
+		{"sip_max_udp_message min", func(c *Config) { c.SIPMaxUDPMessage = 1300 }, nil},
+		{"sip_max_udp_message max", func(c *Config) { c.SIPMaxUDPMessage = 65000 }, nil},
+		{"sip_max_udp_message too small", func(c *Config) { c.SIPMaxUDPMessage = 1299 }, []string{"sip_max_udp_message"}},
+		{"sip_max_udp_message too big", func(c *Config) { c.SIPMaxUDPMessage = 65001 }, []string{"sip_max_udp_message"}},
+		{"sip_max_udp_message zero", func(c *Config) { c.SIPMaxUDPMessage = 0 }, []string{"sip_max_udp_message"}},
 
 		{"rtp minimal", func(c *Config) { c.RTPPorts = PortRange{1024, 1123} }, nil},
 		{"rtp top", func(c *Config) { c.RTPPorts = PortRange{65000, 65535} }, nil},

@@ -539,9 +539,9 @@ func TestKillKeepsAcknowledgedChanges(t *testing.T) {
 // not cannot take a well-known port.
 func cliListenEnv(t *testing.T, skip ...string) []string {
 	t.Helper()
-	ports := harness.FreePorts(t, 3, true)
+	ports := harness.FreePorts(t, 4, true)
 	var env []string
-	for i, name := range []string{"APPLIANCE_HTTP_ADDR", "APPLIANCE_HTTPS_ADDR", "APPLIANCE_SIP_ADDR"} {
+	for i, name := range []string{"APPLIANCE_HTTP_ADDR", "APPLIANCE_HTTPS_ADDR", "APPLIANCE_SIP_ADDR", "APPLIANCE_SIP_TLS_ADDR"} {
 		if !slices.Contains(skip, name) {
 			env = append(env, name+"="+net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i])))
 		}

@@ -28,6 +28,9 @@ const (
 	PermConfigWrite Permission = "config.write"
 	// PermBackup downloads backups and restores them.
 	PermBackup Permission = "backup"
+	// PermCallsRead reads every call detail record. Agents do not have it:
+	// when they get a view of calls it will be of their own calls only.
+	PermCallsRead Permission = "calls.read"
 )
 
 // rolePermissions is the one table of who may do what. Public and
@@ -35,9 +38,9 @@ const (
 var rolePermissions = map[store.Role][]Permission{
 	store.RoleAdmin: {
 		PermUsersRead, PermUsersWrite, PermSettingsWrite, PermLogsRead,
-		PermConfigRead, PermConfigWrite, PermBackup,
+		PermConfigRead, PermConfigWrite, PermBackup, PermCallsRead,
 	},
-	store.RoleSupervisor: {PermUsersRead},
+	store.RoleSupervisor: {PermUsersRead, PermCallsRead},
 	store.RoleAgent:      {},
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	HTTPSPort int
 	// Ready reports whether the whole appliance is ready (/readyz).
 	Ready func() bool
+	// Registrations returns the registered SIP contacts of an extension
+	// (GET /api/v1/registrations). Nil: no SIP front, every list is empty.
+	Registrations func(ext string) []RegisteredContact
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

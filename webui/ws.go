@@ -36,6 +36,7 @@ var eventPermissions = []struct {
 	{"extension.", PermUsersRead},
 	{"config.", PermConfigRead},
 	{"system.", PermSignedIn},
+	{"device.", PermUsersRead},
 }
 
 func visible(p *principal, e event.Event) bool {

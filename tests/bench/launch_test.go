@@ -47,7 +47,7 @@ type proc struct {
 // returns at once; waitReady times the start-up from the exec.
 func launch(b *testing.B, bin, dataDir string) *proc {
 	b.Helper()
-	ports := harness.FreePorts(b, 3, true)
+	ports := harness.FreePorts(b, 4, true)
 	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 	p := &proc{
 		url:     "http://" + addr(ports[0]),
@@ -64,6 +64,7 @@ func launch(b *testing.B, bin, dataDir string) *proc {
 		"APPLIANCE_HTTP_ADDR="+addr(ports[0]),
 		"APPLIANCE_HTTPS_ADDR="+addr(ports[1]),
 		"APPLIANCE_SIP_ADDR="+addr(ports[2]),
+		"APPLIANCE_SIP_TLS_ADDR="+addr(ports[3]),
 		"APPLIANCE_ADMIN_PASSWORD="+harness.DefaultAdminPassword,
 		"APPLIANCE_PUBLIC_IP=127.0.0.1",
 	)

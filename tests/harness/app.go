@@ -49,10 +49,10 @@ type Options struct {
 	Env []string
 	// Args holds extra command-line flags, after "run".
 	Args []string
-	// HTTPAddr, HTTPSAddr and SIPAddr are the listen addresses
+	// HTTPAddr, HTTPSAddr, SIPAddr and SIPTLSAddr are the listen addresses
 	// (host:port). Empty: a free port on 127.0.0.1 (for SIP free for both
 	// UDP and TCP).
-	HTTPAddr, HTTPSAddr, SIPAddr string
+	HTTPAddr, HTTPSAddr, SIPAddr, SIPTLSAddr string
 	// Binary is the appliance binary. Empty: Binary(t).
 	Binary string
 	// ReadyTimeout bounds the wait for /readyz. Zero: DefaultReadyTimeout.
@@ -75,10 +75,10 @@ type App struct {
 // fails the test, with the tail of the log, when the process exits first or
 // is not ready within Options.ReadyTimeout. The process runs with
 // APPLIANCE_DATA_DIR, APPLIANCE_HTTP_ADDR, APPLIANCE_HTTPS_ADDR,
-// APPLIANCE_SIP_ADDR, APPLIANCE_ADMIN_PASSWORD, APPLIANCE_PUBLIC_IP=127.0.0.1
-// and APPLIANCE_LOG_LEVEL=debug set (Options.Env overrides them), and none of
-// the APPLIANCE_* variables of the test's own environment. Its stdout and
-// stderr go to a log file.
+// APPLIANCE_SIP_ADDR, APPLIANCE_SIP_TLS_ADDR, APPLIANCE_ADMIN_PASSWORD,
+// APPLIANCE_PUBLIC_IP=127.0.0.1 and APPLIANCE_LOG_LEVEL=debug set
+// (Options.Env overrides them), and none of the APPLIANCE_* variables of the
+// test's own environment. Its stdout and stderr go to a log file.
 //
 // When the test ends the process gets SIGTERM, and SIGKILL after
 // Options.StopTimeout (a test error: shutdown hung); if the test failed, the
@@ -136,10 +136,10 @@ func resolve(t testing.TB, opts Options) Options {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = DefaultStopTimeout
 	}
-	if opts.HTTPAddr == "" || opts.HTTPSAddr == "" || opts.SIPAddr == "" {
-		// One call, so the three differ; each is free for UDP too, which
+	if opts.HTTPAddr == "" || opts.HTTPSAddr == "" || opts.SIPAddr == "" || opts.SIPTLSAddr == "" {
+		// One call, so the four differ; each is free for UDP too, which
 		// only SIP needs.
-		ports := FreePorts(t, 3, true)
+		ports := FreePorts(t, 4, true)
 		addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 		if opts.HTTPAddr == "" {
 			opts.HTTPAddr = addr(ports[0])
@@ -149,6 +149,9 @@ func resolve(t testing.TB, opts Options) Options {
 		}
 		if opts.SIPAddr == "" {
 			opts.SIPAddr = addr(ports[2])
+		}
+		if opts.SIPTLSAddr == "" {
+			opts.SIPTLSAddr = addr(ports[3])
 		}
 	}
 	return opts
@@ -161,6 +164,7 @@ func (a *App) env() []string {
 		"APPLIANCE_HTTP_ADDR="+a.opts.HTTPAddr,
 		"APPLIANCE_HTTPS_ADDR="+a.opts.HTTPSAddr,
 		"APPLIANCE_SIP_ADDR="+a.opts.SIPAddr,
+		"APPLIANCE_SIP_TLS_ADDR="+a.opts.SIPTLSAddr,
 		"APPLIANCE_ADMIN_PASSWORD="+a.opts.AdminPassword,
 		"APPLIANCE_PUBLIC_IP=127.0.0.1",
 		"APPLIANCE_LOG_LEVEL=debug",
@@ -282,6 +286,9 @@ func (a *App) HTTPSURL() string { return "https://" + a.opts.HTTPSAddr }
 
 // SIPAddr returns the SIP listen address (host:port, UDP and TCP).
 func (a *App) SIPAddr() string { return a.opts.SIPAddr }
+
+// SIPTLSAddr returns the SIP over TLS listen address (host:port).
+func (a *App) SIPTLSAddr() string { return a.opts.SIPTLSAddr }
 
 // SIPPort returns the SIP port.
 func (a *App) SIPPort() int {
