@@ -143,6 +143,10 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	calls, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, reg: reg, log: log})
+	if err != nil {
+		return err
+	}
 
 	var ready atomic.Bool
 	web := webui.New(webui.Options{
@@ -166,9 +170,23 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sipStopped := make(chan struct{})
 	webCtx, stopWeb := context.WithCancel(context.WithoutCancel(gctx))
 	defer stopWeb()
+	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(gctx))
+	defer stopSIP()
 	g.Go(func() error {
 		defer close(sipStopped)
-		return sipSrv.Run(gctx, sip.Listeners{UDP: ls.sipUDP, TCP: ls.sipTCP, TLS: ls.sipTLS})
+		return sipSrv.Run(sipCtx, sip.Listeners{UDP: ls.sipUDP, TCP: ls.sipTCP, TLS: ls.sipTLS})
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		// Calls end before SIP stops, so every phone gets its BYE or final
+		// response while the transports are still there.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := calls.Shutdown(sctx); err != nil {
+			log.Warn("calls did not all end in time", "err", err)
+		}
+		stopSIP()
+		return nil
 	})
 	g.Go(func() error {
 		<-gctx.Done()
@@ -190,7 +208,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		"sip_realm", realm)
 
 	// Shutdown order, when ctx ends: readiness goes false at once so load
-	// balancers and scripts stop sending; SIP stops taking requests first
+	// balancers and scripts stop sending; every call in progress is hung up
+	// (up to 5 s) while SIP can still send BYEs; SIP stops taking requests
 	// (its qualify and expiry loops stop, then its sockets close), because
 	// it writes registrations to the store and publishes device events the
 	// web front streams: nothing a phone does after that point is accepted

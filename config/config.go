@@ -50,6 +50,12 @@ type Config struct {
 	TLSKeyFile  string `yaml:"tls_key_file"`
 	// SessionTTL is how long a web login stays valid, between 1m and 720h.
 	SessionTTL Duration `yaml:"session_ttl"`
+	// RingTimeout is how long a called extension rings before the caller
+	// hears no-answer, between 5s and 10m.
+	RingTimeout Duration `yaml:"ring_timeout"`
+	// MediaTimeout hangs up a call whose leg has sent no RTP for this long
+	// (a phone that died or lost its network), between 10s and 1h.
+	MediaTimeout Duration `yaml:"media_timeout"`
 }
 
 // Default returns the embedded defaults: the configuration the appliance
@@ -65,6 +71,8 @@ func Default() Config {
 		RTPPorts:         PortRange{First: 10000, Last: 20000},
 		LogLevel:         "info",
 		SessionTTL:       Duration{12 * time.Hour},
+		RingTimeout:      Duration{60 * time.Second},
+		MediaTimeout:     Duration{60 * time.Second},
 	}
 }
 
@@ -105,5 +113,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("tls_cert_file", c.TLSCertFile),
 		slog.String("tls_key_file", c.TLSKeyFile),
 		slog.String("session_ttl", c.SessionTTL.String()),
+		slog.String("ring_timeout", c.RingTimeout.String()),
+		slog.String("media_timeout", c.MediaTimeout.String()),
 	)
 }

@@ -146,6 +146,10 @@ func fields() []field {
 			},
 			get: func(c Config) string { return c.SessionTTL.String() },
 		},
+		durationField("ring_timeout", "APPLIANCE_RING_TIMEOUT", "ring-timeout", "how long a called extension rings, 5s to 10m",
+			func(c *Config) *Duration { return &c.RingTimeout }),
+		durationField("media_timeout", "APPLIANCE_MEDIA_TIMEOUT", "media-timeout", "hang up a call after this long without RTP, 10s to 1h",
+			func(c *Config) *Duration { return &c.MediaTimeout }),
 	}
 }
 
@@ -208,4 +212,20 @@ func formatNetworks(p []netip.Prefix) string {
 		s[i] = n.String()
 	}
 	return strings.Join(s, ",")
+}
+
+// durationField is a field holding a Duration.
+func durationField(name, env, flag, usage string, at func(*Config) *Duration) field {
+	return field{
+		name: name, env: env, flag: flag, usage: usage,
+		set: func(c *Config, s string) error {
+			d, err := ParseDuration(s)
+			if err != nil {
+				return err
+			}
+			*at(c) = d
+			return nil
+		},
+		get: func(c Config) string { return at(&c).String() },
+	}
 }

@@ -246,6 +246,8 @@ trusted_networks:
 tls_cert_file: /etc/ccbox/cert.pem
 tls_key_file: /etc/ccbox/key.pem
 session_ttl: 30m
+ring_timeout: 25s
+media_timeout: 2m
 `,
 			check: func(c Config) bool {
 				return reflect.DeepEqual(c, Config{
@@ -257,7 +259,8 @@ session_ttl: 30m
 						netip.MustParsePrefix("192.168.10.0/24"), netip.MustParsePrefix("10.0.0.0/8"),
 					},
 					TLSCertFile: "/etc/ccbox/cert.pem", TLSKeyFile: "/etc/ccbox/key.pem",
-					SessionTTL: Duration{30 * time.Minute},
+					SessionTTL: Duration{30 * time.Minute}, RingTimeout: Duration{25 * time.Second},
+					MediaTimeout: Duration{2 * time.Minute},
 				})
 			},
 		},

@@ -141,6 +141,18 @@ func (c Config) validate(source func(field string) string) []*FieldError {
 	case d > MaxSessionTTL:
 		bad("session_ttl", "%q is above the maximum %s", c.SessionTTL.String(), Duration{MaxSessionTTL}.String())
 	}
+	for _, b := range []struct {
+		name     string
+		d        Duration
+		min, max time.Duration
+	}{
+		{"ring_timeout", c.RingTimeout, 5 * time.Second, 10 * time.Minute},
+		{"media_timeout", c.MediaTimeout, 10 * time.Second, time.Hour},
+	} {
+		if b.d.Duration < b.min || b.d.Duration > b.max {
+			bad(b.name, "%q is outside %s to %s", b.d.String(), Duration{b.min}.String(), Duration{b.max}.String())
+		}
+	}
 	return errs
 }
 

@@ -89,6 +89,8 @@ func TestValidate(t *testing.T) {
 		{"tls key only", func(c *Config) { c.TLSKeyFile = "k.pem" }, []string{"tls_key_file"}},
 
 		{"session_ttl min", func(c *Config) { c.SessionTTL = Duration{time.Minute} }, nil},
+		{"ring_timeout too short", func(c *Config) { c.RingTimeout = Duration{time.Second} }, []string{"ring_timeout"}},
+		{"media_timeout too long", func(c *Config) { c.MediaTimeout = Duration{2 * time.Hour} }, []string{"media_timeout"}},
 		{"session_ttl max", func(c *Config) { c.SessionTTL = Duration{720 * time.Hour} }, nil},
 		{"session_ttl too short", func(c *Config) { c.SessionTTL = Duration{59 * time.Second} }, []string{"session_ttl"}},
 		{"session_ttl too long", func(c *Config) { c.SessionTTL = Duration{721 * time.Hour} }, []string{"session_ttl"}},

@@ -61,8 +61,9 @@ type Manager struct {
 
 	mu     sync.Mutex
 	active map[Device]int // calls each device takes part in
+	runs   map[*callRun]struct{}
+	closed bool // Shutdown was called: new calls are refused
 	calls  sync.WaitGroup
-	closed bool
 }
 
 // NewManager builds a Manager.
@@ -85,6 +86,32 @@ func NewManager(opts Options) *Manager {
 		now:     opts.Now,
 		metrics: newMetrics(opts.Registerer),
 		active:  make(map[Device]int),
+		runs:    make(map[*callRun]struct{}),
+	}
+}
+
+// Shutdown refuses new calls, hangs up every call in progress (the callers
+// hear the cause's status or a BYE) and waits for them to end, or for ctx.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	runs := make([]*callRun, 0, len(m.runs))
+	for c := range m.runs {
+		runs = append(runs, c)
+	}
+	m.mu.Unlock()
+	for _, c := range runs {
+		// The caller's leg is safe to hang up from here; the call's owner
+		// goroutine sees it end and tears down the rest.
+		c.in.Hangup(CauseShutdown)
+	}
+	done := make(chan struct{})
+	go func() { m.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -122,7 +149,6 @@ func (m *Manager) release(d Device) {
 // its own goroutine; Incoming returns at once. callerLimit is the calling
 // device's concurrent-call limit (0: none).
 func (m *Manager) Incoming(in Channel, from Party, dialed string, callerLimit int) {
-	m.calls.Add(1)
 	c := &callRun{
 		m:      m,
 		serial: m.serials.next(m.now()),
@@ -132,8 +158,22 @@ func (m *Manager) Incoming(in Channel, from Party, dialed string, callerLimit in
 		start:  m.now(),
 	}
 	c.log = m.log.With("serial", string(c.serial), "from", from.Number, "to", dialed)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		in.Hangup(CauseShutdown)
+		return
+	}
+	m.runs[c] = struct{}{}
+	m.calls.Add(1)
+	m.mu.Unlock()
 	go func() {
-		defer m.calls.Done()
+		defer func() {
+			m.mu.Lock()
+			delete(m.runs, c)
+			m.mu.Unlock()
+			m.calls.Done()
+		}()
 		c.run(callerLimit)
 	}()
 }

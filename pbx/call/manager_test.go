@@ -306,3 +306,30 @@ func TestCauseResult(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestShutdownHangsUpCalls(t *testing.T) {
+	out := newLeg("out", Device{DeviceSIP, "1002"})
+	r := newRig(t, out)
+	in := newLeg("in", Device{DeviceSIP, "1001"})
+	r.m.Incoming(in, Party{Number: "1001"}, "1002", 0)
+	out.events <- EventAnswered
+	select {
+	case <-in.answeredCh:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not answered")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.m.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if in.Cause() != CauseShutdown || out.Cause() != CauseShutdown {
+		t.Fatalf("causes %v %v, want shutdown", in.Cause(), out.Cause())
+	}
+	late := newLeg("late", Device{DeviceSIP, "1003"})
+	r.m.Incoming(late, Party{Number: "1003"}, "1002", 0)
+	waitDone(t, late)
+	if late.Cause() != CauseShutdown {
+		t.Fatalf("a call after shutdown: %v", late.Cause())
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+
+	"github.com/ccbox/ccbox/config"
+	"github.com/ccbox/ccbox/config/store"
+	"github.com/ccbox/ccbox/media/codec"
+	"github.com/ccbox/ccbox/media/rtp"
+	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/ccbox/ccbox/pbx/event"
+	"github.com/ccbox/ccbox/pbx/sip"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The call layer's wiring: the RTP port pool, the SIP side of the B2BUA
+// (sip.Calls, which is also the call layer's Dialer) and the call manager,
+// over the store's extensions and CDRs.
+
+type callDeps struct {
+	cfg    config.Config
+	sipSrv *sip.Server
+	sipUDP net.PacketConn // the SIP UDP socket: media binds the same address
+	db     *store.DB
+	bus    *event.Bus
+	reg    prometheus.Registerer
+	log    *slog.Logger
+}
+
+func newCalls(d callDeps) (*call.Manager, error) {
+	metrics, err := rtp.NewMetrics(d.reg)
+	if err != nil {
+		return nil, fmt.Errorf("RTP metrics: %w", err)
+	}
+	// Media binds where SIP listens: one address for a box with one, every
+	// address for a box listening on all of them.
+	bindIP := netip.IPv4Unspecified()
+	if ua, ok := d.sipUDP.LocalAddr().(*net.UDPAddr); ok && !ua.IP.IsUnspecified() {
+		if a, ok := netip.AddrFromSlice(ua.IP); ok {
+			bindIP = a.Unmap()
+		}
+	}
+	pool, err := rtp.NewPortPool(rtp.PoolConfig{IP: bindIP, Ports: d.cfg.RTPPorts, Metrics: metrics,
+		Log: d.log.With("component", "rtp")})
+	if err != nil {
+		return nil, err
+	}
+	var advertise netip.Addr
+	if d.cfg.PublicIP != "" {
+		advertise, _ = netip.ParseAddr(d.cfg.PublicIP) // validated by config
+	}
+	calls := sip.NewCalls(d.sipSrv, pool, callDirectory{db: d.db}, sip.CallConfig{
+		Advertise:    advertise,
+		MediaTimeout: d.cfg.MediaTimeout.Duration,
+	})
+	mgr := call.NewManager(call.Options{
+		Dialer:     calls,
+		Bridger:    call.RTPBridge{},
+		Directory:  callDirectory{db: d.db},
+		Records:    cdrRecords{db: d.db},
+		Bus:        d.bus,
+		Logger:     d.log.With("component", "call"),
+		Registerer: d.reg,
+		Limits:     call.Limits{RingTimeout: d.cfg.RingTimeout.Duration},
+	})
+	calls.SetManager(mgr)
+	return mgr, nil
+}
+
+// callDirectory answers the call layer's questions about extensions: the
+// numbers it can dial (call.Directory) and the callers' settings
+// (sip.CallDirectory).
+type callDirectory struct{ db *store.DB }
+
+func (d callDirectory) extension(number string) (store.Extension, error) {
+	var e store.Extension
+	err := d.db.View(func(tx *store.Tx) (err error) {
+		e, err = tx.Extension(number)
+		return err
+	})
+	return e, err
+}
+
+func (d callDirectory) Lookup(number string) (call.Target, error) {
+	e, err := d.extension(number)
+	if errors.Is(err, store.ErrNotFound) || err == nil && e.Disabled {
+		return call.Target{}, call.ErrNotFound
+	}
+	if err != nil {
+		return call.Target{}, err
+	}
+	return call.Target{
+		Device:   call.Device{Kind: call.DeviceSIP, ID: e.Number},
+		Party:    call.Party{Number: e.Number, Name: e.Name},
+		MaxCalls: e.CallLimit(),
+	}, nil
+}
+
+func (d callDirectory) CallerInfo(ext sip.Extension) (sip.CallerInfo, error) {
+	e, err := d.extension(string(ext))
+	if err != nil {
+		return sip.CallerInfo{}, err
+	}
+	info := sip.CallerInfo{Name: e.Name, MaxCalls: e.CallLimit()}
+	for _, name := range e.CodecPreference() {
+		if c := codec.FromName(name, codec.ClockRate); c != codec.Unknown {
+			info.Codecs = append(info.Codecs, c)
+		}
+	}
+	return info, nil
+}
+
+// cdrRecords writes CDRs; Update syncs before it returns, so a CDR is on
+// disk before the call is reported finished.
+type cdrRecords struct{ db *store.DB }
+
+func (r cdrRecords) AddCDR(c store.CDR) error {
+	return r.db.Update(func(tx *store.Tx) error { return tx.AddCDR(c) })
+}
