@@ -37,6 +37,7 @@ var eventPermissions = []struct {
 	{"config.", PermConfigRead},
 	{"system.", PermSignedIn},
 	{"device.", PermUsersRead},
+	{"call.", PermCallsRead},
 }
 
 func visible(p *principal, e event.Event) bool {
