@@ -22,13 +22,14 @@ import (
 // over the store's extensions and CDRs.
 
 type callDeps struct {
-	cfg    config.Config
-	sipSrv *sip.Server
-	sipUDP net.PacketConn // the SIP UDP socket: media binds the same address
-	db     *store.DB
-	bus    *event.Bus
-	reg    prometheus.Registerer
-	log    *slog.Logger
+	cfg     config.Config
+	sipSrv  *sip.Server
+	sipUDP  net.PacketConn // the SIP UDP socket: media binds the same address
+	db      *store.DB
+	bus     *event.Bus
+	devices *call.Devices
+	reg     prometheus.Registerer
+	log     *slog.Logger
 }
 
 func newCalls(d callDeps) (*call.Manager, error) {
@@ -63,6 +64,7 @@ func newCalls(d callDeps) (*call.Manager, error) {
 		Directory:  callDirectory{db: d.db},
 		Records:    cdrRecords{db: d.db},
 		Bus:        d.bus,
+		Devices:    d.devices,
 		Logger:     d.log.With("component", "call"),
 		Registerer: d.reg,
 		Limits:     call.Limits{RingTimeout: d.cfg.RingTimeout.Duration},

@@ -18,6 +18,7 @@ import (
 	"github.com/ccbox/ccbox/config/cert"
 	"github.com/ccbox/ccbox/config/password"
 	"github.com/ccbox/ccbox/config/store"
+	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/event"
 	"github.com/ccbox/ccbox/pbx/sip"
 	"github.com/ccbox/ccbox/webui"
@@ -136,14 +137,15 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	})
 
 	bus := event.NewBus(nil)
+	devices := call.NewDevices(bus)
 	sipSrv, err := newSIPServer(sipDeps{
 		cfg: cfg, realm: realm, certificate: certificate,
-		db: db, bus: bus, reg: reg, log: log,
+		db: db, devices: devices, reg: reg, log: log,
 	})
 	if err != nil {
 		return err
 	}
-	calls, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, reg: reg, log: log})
+	calls, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, devices: devices, reg: reg, log: log})
 	if err != nil {
 		return err
 	}

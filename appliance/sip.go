@@ -11,7 +11,7 @@ import (
 
 	"github.com/ccbox/ccbox/config"
 	"github.com/ccbox/ccbox/config/store"
-	"github.com/ccbox/ccbox/pbx/event"
+	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/sip"
 	"github.com/ccbox/ccbox/webui"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +27,7 @@ type sipDeps struct {
 	realm       string          // from store.EnsureRealm: fixed at first start
 	certificate tls.Certificate // the HTTPS certificate, shared with SIP over TLS
 	db          *store.DB
-	bus         *event.Bus
+	devices     *call.Devices // where registrations change device states
 	reg         prometheus.Registerer
 	log         *slog.Logger
 }
@@ -40,8 +40,7 @@ func newSIPServer(d sipDeps) (*sip.Server, error) {
 	onChange := func(ext sip.Extension, available int) {
 		// Told after the server's lock is released, so asking it for the
 		// bindings here cannot deadlock.
-		d.bus.Publish(eventDeviceStateChanged, "device:sip:"+string(ext),
-			sipDeviceState(ext, len(srv.Bindings(ext)), available))
+		d.devices.SetReachability(call.Device{Kind: call.DeviceSIP, ID: string(ext)}, len(srv.Bindings(ext)), available)
 	}
 	srv, err := sip.New(sip.Config{
 		Realm:         d.realm,
@@ -62,32 +61,6 @@ func newSIPServer(d sipDeps) (*sip.Server, error) {
 		return nil, fmt.Errorf("SIP server: %w", err)
 	}
 	return srv, nil
-}
-
-// eventDeviceStateChanged is published when an extension's registered
-// contacts change (docs/events.md).
-const eventDeviceStateChanged = "device.state_changed"
-
-// deviceState is the data of a device.state_changed event.
-type deviceState struct {
-	Kind  string `json:"kind"`  // "sip"
-	ID    string `json:"id"`    // the extension number
-	State string `json:"state"` // "idle" or "unavailable"
-	// Contacts is how many contacts are registered; Available how many of
-	// them answer OPTIONS and would be rung.
-	Contacts  int `json:"contacts"`
-	Available int `json:"available"`
-}
-
-// sipDeviceState is an extension's device state as its registrations tell
-// it: idle while at least one contact can be rung. Ringing and in use come
-// from the call layer.
-func sipDeviceState(ext sip.Extension, contacts, available int) deviceState {
-	state := "unavailable"
-	if available > 0 {
-		state = "idle"
-	}
-	return deviceState{Kind: "sip", ID: string(ext), State: state, Contacts: contacts, Available: available}
 }
 
 // sipRegistrations gives the web API an extension's registered contacts.

@@ -14,6 +14,7 @@ import (
 	"github.com/ccbox/ccbox/config"
 	"github.com/ccbox/ccbox/config/cert"
 	"github.com/ccbox/ccbox/config/store"
+	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/event"
 	"github.com/ccbox/ccbox/pbx/sip"
 	"github.com/ccbox/ccbox/pbx/sip/siptest"
@@ -120,24 +121,6 @@ func TestSIPBindingsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSIPDeviceState(t *testing.T) {
-	tests := []struct {
-		contacts, available int
-		want                string
-	}{
-		{0, 0, "unavailable"},
-		{2, 0, "unavailable"},
-		{2, 1, "idle"},
-	}
-	for _, tt := range tests {
-		got := sipDeviceState("1001", tt.contacts, tt.available)
-		want := deviceState{Kind: "sip", ID: "1001", State: tt.want, Contacts: tt.contacts, Available: tt.available}
-		if got != want {
-			t.Errorf("sipDeviceState(%d, %d) = %+v, want %+v", tt.contacts, tt.available, got, want)
-		}
-	}
-}
-
 // TestSIPServerWiring runs the SIP server as run() builds it, on loopback
 // sockets: a SHA-256 REGISTER over TLS (the HTTPS certificate) and an MD5
 // one over UDP are accepted, stored, listed for the web API and published
@@ -154,7 +137,7 @@ func TestSIPServerWiring(t *testing.T) {
 	sub := bus.Subscribe(16)
 	defer sub.Close()
 	cfg := config.Default()
-	srv, err := newSIPServer(sipDeps{cfg: cfg, realm: realm, certificate: certificate, db: db, bus: bus,
+	srv, err := newSIPServer(sipDeps{cfg: cfg, realm: realm, certificate: certificate, db: db, devices: call.NewDevices(bus),
 		reg: prometheus.NewRegistry(), log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -204,23 +187,23 @@ func TestSIPServerWiring(t *testing.T) {
 	}
 
 	// One event per accepted REGISTER, the second with two contacts.
-	var got []deviceState
+	var got []call.DeviceView
 	timeout := time.NewTimer(5 * time.Second)
 	defer timeout.Stop()
 	for len(got) < 2 {
 		select {
 		case e := <-sub.C():
-			if e.Type != eventDeviceStateChanged || e.Subject != "device:sip:1001" {
+			if e.Type != call.EventDeviceStateChanged || e.Subject != "device:sip:1001" {
 				t.Fatalf("event %+v", e)
 			}
-			got = append(got, e.Data.(deviceState))
+			got = append(got, e.Data.(call.DeviceView))
 		case <-timeout.C:
 			t.Fatalf("device.state_changed events: %+v, want 2", got)
 		}
 	}
-	want := []deviceState{
-		{Kind: "sip", ID: "1001", State: "idle", Contacts: 1, Available: 1},
-		{Kind: "sip", ID: "1001", State: "idle", Contacts: 2, Available: 2},
+	want := []call.DeviceView{
+		{Kind: call.DeviceSIP, ID: "1001", State: "idle", Contacts: 1, Available: 1},
+		{Kind: call.DeviceSIP, ID: "1001", State: "idle", Contacts: 2, Available: 2},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("events %+v, want %+v", got, want)

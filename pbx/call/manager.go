@@ -45,6 +45,7 @@ type Options struct {
 	Directory  Directory
 	Records    Records
 	Bus        *event.Bus
+	Devices    *Devices // device states; nil: not tracked
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Limits     Limits
@@ -227,6 +228,8 @@ func (c *callRun) run(callerLimit int) {
 		return
 	}
 	defer m.release(caller)
+	m.opts.Devices.inUse(caller, 1)
+	defer m.opts.Devices.inUse(caller, -1)
 	m.publish("call.started", c, nil)
 
 	t, err := m.opts.Directory.Lookup(c.dialed)
@@ -258,12 +261,16 @@ func (c *callRun) run(callerLimit int) {
 		return
 	}
 	c.legs = legs
+	m.opts.Devices.ringing(t.Device, 1)
 	cause, by := c.ring()
+	m.opts.Devices.ringing(t.Device, -1)
 	if c.winner == nil {
 		c.finish(cause, by)
 		return
 	}
+	m.opts.Devices.inUse(t.Device, 1)
 	cause, by = c.talk()
+	m.opts.Devices.inUse(t.Device, -1)
 	c.finish(cause, by)
 }
 

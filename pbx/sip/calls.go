@@ -116,7 +116,13 @@ func (c *Calls) dialogUA(t Transport) (*sipgo.DialogUA, error) {
 	}
 	var opts []sipgo.ClientOption
 	if t == TransportUDP {
+		// The server learns its UDP address a moment after it starts
+		// serving; a call in that moment waits for it (bounded).
 		a := c.srv.listenAddr(TransportUDP)
+		for i := 0; !a.IsValid() && i < 200; i++ {
+			time.Sleep(5 * time.Millisecond)
+			a = c.srv.listenAddr(TransportUDP)
+		}
 		if !a.IsValid() {
 			return nil, ErrNotRunning
 		}
@@ -226,6 +232,7 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.mgr.Incoming(in, call.Party{Number: string(ext), Name: info.Name}, req.Recipient.User, info.MaxCalls)
+	in.waitSettled()
 }
 
 // codecsOf is an extension's codec preference.

@@ -32,6 +32,10 @@ type inLeg struct {
 
 	answered chan struct{} // closed once 200 OK is being sent
 	ansOnce  sync.Once
+	// confirmed is closed once the 200 OK has been acknowledged (or given
+	// up on): the INVITE transaction has its final response.
+	confirmed chan struct{}
+	confOnce  sync.Once
 }
 
 // newInLeg accepts the INVITE's media and builds the leg; on failure it
@@ -55,13 +59,14 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 	}
 	peer := peerAddr(req)
 	l := &inLeg{
-		legState: legState{id: c.nextID("in-"), ep: ep, done: make(chan struct{})},
-		c:        c,
-		ext:      ext,
-		peer:     req.Source(),
-		contact:  c.contact(peer, t),
-		origin:   sdp.NewOriginator(uint64(time.Now().UnixNano())),
-		answered: make(chan struct{}),
+		legState:  legState{id: c.nextID("in-"), ep: ep, done: make(chan struct{})},
+		c:         c,
+		ext:       ext,
+		peer:      req.Source(),
+		contact:   c.contact(peer, t),
+		origin:    sdp.NewOriginator(uint64(time.Now().UnixNano())),
+		answered:  make(chan struct{}),
+		confirmed: make(chan struct{}),
 	}
 	l.local = sdp.Local{Addr: c.advertise(peer, t), Port: int(ep.LocalAddr().Port()), Codecs: codecsOf(info),
 		TelephoneEvent: c.cfg.TelephoneEvent}
@@ -166,7 +171,21 @@ func (l *inLeg) Answer(ctx context.Context) error {
 	// Marked answered before the 200 goes out: a BYE may follow the ACK at
 	// once, and must count as a normal hang-up, not a cancel.
 	l.ansOnce.Do(func() { close(l.answered) })
-	return l.respond(sip.StatusOK, "OK", l.ourSDP)
+	err := l.respond(sip.StatusOK, "OK", l.ourSDP)
+	l.confOnce.Do(func() { close(l.confirmed) })
+	return err
+}
+
+// waitSettled blocks until the INVITE has its final response. The INVITE
+// handler must not return before: sipgo terminates a server transaction
+// whose handler returned without a final response, which ends the dialog
+// (the call looked cancelled at once) and makes a retransmitted INVITE a
+// new call.
+func (l *inLeg) waitSettled() {
+	select {
+	case <-l.confirmed:
+	case <-l.done:
+	}
 }
 
 // Hangup answers an unanswered INVITE with the cause's status, or sends BYE.

@@ -1,7 +1,12 @@
 // Package siptest is a small sipgo-based SIP phone for tests of the
-// registrar and, later, the call layer: it registers with MD5 or SHA-256
-// digest, answers OPTIONS (or stays silent on purpose), and sends requests
-// that neither baresip nor SIPp can (SHA-256 digest, hostile traffic).
+// registrar and the call layer: it registers with MD5 or SHA-256 digest,
+// answers OPTIONS (or stays silent on purpose), places calls (with or
+// without an SDP offer, answering digest challenges), takes calls by a
+// Behaviour (ring then answer, early media, reject, never answer), hangs up
+// and cancels, and has an RTP socket that sends a PCMU or PCMA stream (a
+// tone or a counter pattern) and records what it receives. It sends
+// requests that neither baresip nor SIPp can (SHA-256 digest, hostile
+// traffic). SDP and G.711 are its own, independent of media/*.
 //
 // It lives under pbx/sip because only pbx/sip may import sipgo. It imports
 // nothing of the appliance, and no production package may import it.
@@ -45,6 +50,15 @@ type Phone struct {
 	silent  atomic.Bool
 	options atomic.Int64
 
+	// RTP is the phone's media socket, on the phone's IP.
+	RTP       *RTP
+	dua       *sipgo.DialogUA
+	ctx       context.Context // ends at Close: calls in progress give up
+	stop      context.CancelFunc
+	calls     sync.Map // Call-ID → *Call
+	behaviour atomic.Pointer[Behaviour]
+	incoming  chan *Call
+
 	mu     sync.Mutex
 	callID string
 	cseq   uint32
@@ -63,11 +77,16 @@ func New(transport, listen string, log *slog.Logger) (*Phone, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Phone{ua: ua, Transport: transport, callID: sip.GenerateTagN(16) + "@siptest"}
+	p := &Phone{ua: ua, Transport: transport, callID: sip.GenerateTagN(16) + "@siptest",
+		incoming: make(chan *Call, 16)}
+	p.ctx, p.stop = context.WithCancel(context.Background())
 	p.server, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log))
 	if err != nil {
 		return nil, err
 	}
+	p.server.OnInvite(p.onInvite)
+	p.server.OnAck(p.onAck)
+	p.server.OnBye(p.onBye)
 	p.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.options.Add(1)
 		if p.silent.Load() {
@@ -116,19 +135,34 @@ func New(transport, listen string, log *slog.Logger) (*Phone, error) {
 	default:
 		return nil, fmt.Errorf("siptest: transport %q", transport)
 	}
+	host, _, err := net.SplitHostPort(p.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.RTP, err = NewRTP(host); err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.dua = &sipgo.DialogUA{Client: p.client, ContactHDR: *p.contactHeader("siptest"), RewriteContact: true}
 	return p, nil
 }
 
-// Close stops the phone.
+// Close stops the phone: calls in progress are abandoned without BYE.
 func (p *Phone) Close() {
+	p.stop()
+	if p.RTP != nil {
+		p.RTP.Close()
+	}
 	if p.conn != nil {
 		_ = p.conn.Close()
 	}
 	if p.ln != nil {
 		_ = p.ln.Close()
 	}
-	p.wg.Wait()
+	// The transaction layer goes first: calls still ringing then give up
+	// at once instead of waiting for responses that cannot come.
 	_ = p.ua.Close()
+	p.wg.Wait()
 }
 
 // SetSilent makes the phone ignore (true) or answer (false) OPTIONS.
@@ -229,7 +263,13 @@ func (p *Phone) Register(ctx context.Context, r Register) (*sip.Response, error)
 
 // pickChallenge returns the WWW-Authenticate challenge of algorithm alg.
 func pickChallenge(res *sip.Response, alg string) (*digest.Challenge, error) {
-	for _, h := range res.GetHeaders("WWW-Authenticate") {
+	return pickChallengeIn(res, "WWW-Authenticate", alg)
+}
+
+// pickChallengeIn returns the challenge of algorithm alg among res's
+// headers named hdr (WWW-Authenticate or Proxy-Authenticate).
+func pickChallengeIn(res *sip.Response, hdr, alg string) (*digest.Challenge, error) {
+	for _, h := range res.GetHeaders(hdr) {
 		c, err := digest.ParseChallenge(h.Value())
 		if err != nil {
 			continue
