@@ -18,6 +18,7 @@ const (
 	CauseAnsweredElsewhere       // another device of a ring group answered
 	CauseShutdown                // the appliance is stopping
 	CauseCongestion              // a limit (calls, ports) was reached
+	CauseSessionExpired          // the session timer ran out (RFC 4028): the peer vanished
 )
 
 var causeNames = [...]string{
@@ -34,6 +35,7 @@ var causeNames = [...]string{
 	CauseAnsweredElsewhere: "answered_elsewhere",
 	CauseShutdown:          "shutdown",
 	CauseCongestion:        "congestion",
+	CauseSessionExpired:    "session_expired",
 }
 
 func (c Cause) String() string {

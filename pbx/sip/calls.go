@@ -1,7 +1,9 @@
 package sip
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -47,6 +49,10 @@ type CallConfig struct {
 	MediaTimeout time.Duration
 	// TelephoneEvent is the payload type offered for RFC 4733 (0: 101).
 	TelephoneEvent uint8
+	// SessionExpires is the session timer interval we ask for (RFC 4028;
+	// zero: DefaultSessionExpires); MinSE the shortest we accept (zero:
+	// MinSessionExpires).
+	SessionExpires, MinSE time.Duration
 }
 
 // Calls is the B2BUA's SIP side: it turns INVITEs into call.Channels for
@@ -74,6 +80,7 @@ type leg interface {
 	onBye(req *sip.Request, tx sip.ServerTransaction)
 	onReinvite(req *sip.Request, tx sip.ServerTransaction)
 	onAck(req *sip.Request)
+	onUpdate(req *sip.Request, tx sip.ServerTransaction)
 }
 
 // NewCalls adds call handling to srv. SetManager must be called before
@@ -85,11 +92,24 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 	if cfg.TelephoneEvent == 0 {
 		cfg.TelephoneEvent = 101
 	}
+	if cfg.SessionExpires <= 0 {
+		cfg.SessionExpires = DefaultSessionExpires
+	}
+	if cfg.MinSE <= 0 {
+		cfg.MinSE = MinSessionExpires
+	}
 	c := &Calls{srv: srv, pool: pool, dir: dir, cfg: cfg, log: srv.log.With("component", "calls"),
 		uas: map[Transport]*sipgo.DialogUA{}}
 	srv.Handle(sip.INVITE, c.onInvite)
 	srv.Handle(sip.ACK, c.onAck)
 	srv.Handle(sip.BYE, c.onBye)
+	srv.Handle(sip.UPDATE, func(req *sip.Request, tx sip.ServerTransaction) {
+		if l := c.findLeg(req); l != nil {
+			l.onUpdate(req, tx)
+			return
+		}
+		srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	})
 	srv.Handle(sip.CANCEL, func(req *sip.Request, tx sip.ServerTransaction) {
 		// A CANCEL that matched an INVITE was answered by the transaction
 		// layer; this one matched nothing.
@@ -226,6 +246,11 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.srv.Respond(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
+	if se, _ := sessionExpires(req); se > 0 && se < c.cfg.MinSE {
+		c.srv.Respond(tx, req, 422, "Session Interval Too Small",
+			sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
+		return
+	}
 	in, code, reason := c.newInLeg(req, tx, ext, info)
 	if in == nil {
 		c.srv.Respond(tx, req, code, reason)
@@ -268,6 +293,7 @@ var errLegEnded = errors.New("sip: leg has ended")
 
 // legState is what inLeg and outLeg share: the end, once.
 type legState struct {
+	timer *sessionTimer // set once answered, when the leg has a session timer
 	id    call.ChannelID
 	ep    *rtp.Endpoint
 	done  chan struct{}
@@ -282,6 +308,25 @@ func (s *legState) Media() *rtp.Endpoint    { return s.ep }
 func (s *legState) Done() <-chan struct{}   { return s.done }
 func (s *legState) Cause() call.Cause       { s.mu.Lock(); defer s.mu.Unlock(); return s.cause }
 func (s *legState) setCodec(cd codec.Codec) { s.mu.Lock(); s.codec = cd; s.mu.Unlock() }
+
+// setTimer installs the leg's session timer (stopped at once if the leg
+// ended meanwhile).
+func (s *legState) setTimer(t *sessionTimer) {
+	s.mu.Lock()
+	s.timer = t
+	s.mu.Unlock()
+	if s.ended() {
+		t.stop()
+	}
+}
+
+// refreshed restarts the session timer after the peer refreshed.
+func (s *legState) refreshed() {
+	s.mu.Lock()
+	t := s.timer
+	s.mu.Unlock()
+	t.touch()
+}
 func (s *legState) Codec() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -302,6 +347,10 @@ func (s *legState) finish(cause call.Cause) bool {
 		if s.ep != nil {
 			s.ep.Close()
 		}
+		s.mu.Lock()
+		t := s.timer
+		s.mu.Unlock()
+		t.stop()
 		close(s.done)
 	})
 	return first
@@ -330,7 +379,7 @@ func addrOf(hostport string) netip.Addr {
 // answerReinvite answers a re-INVITE on either kind of leg with our
 // unchanged SDP, following the peer's new media address (c=0.0.0.0 stops
 // sending to it).
-func (c *Calls) answerReinvite(ep *rtp.Endpoint, contact *sip.ContactHeader, req *sip.Request, tx sip.ServerTransaction, ours []byte) {
+func (c *Calls) answerReinvite(ep *rtp.Endpoint, contact *sip.ContactHeader, req *sip.Request, tx sip.ServerTransaction, ours []byte, extra ...sip.Header) {
 	if len(req.Body()) > 0 {
 		s, err := sdp.Parse(req.Body())
 		if err != nil {
@@ -344,5 +393,34 @@ func (c *Calls) answerReinvite(ep *rtp.Endpoint, contact *sip.ContactHeader, req
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", ours)
 	res.AppendHeader(sdpHeader())
 	res.AppendHeader(contact)
+	for _, h := range extra {
+		res.AppendHeader(h)
+	}
 	c.srv.RespondWith(tx, res)
+}
+
+// refreshAnswer is what a session refresh (re-INVITE or UPDATE) from the
+// peer gets back: the interval confirmed, the peer still the refresher
+// (RFC 4028 §9: refresher=uac names the sender of the refresh).
+func refreshAnswer(interval time.Duration) []sip.Header {
+	if interval <= 0 {
+		return nil
+	}
+	return []sip.Header{sessionExpiresHeader(interval, "uac"), sip.NewHeader("Require", "timer")}
+}
+
+// sendUpdate refreshes a session with an UPDATE in the dialog.
+func sendUpdate(ctx context.Context, do func(context.Context, *sip.Request) (*sip.Response, error), target sip.Uri, contact *sip.ContactHeader, interval time.Duration) error {
+	req := sip.NewRequest(sip.UPDATE, target)
+	req.AppendHeader(contact)
+	req.AppendHeader(sessionExpiresHeader(interval, "uac"))
+	req.AppendHeader(sip.NewHeader("Supported", "timer"))
+	res, err := do(ctx, req)
+	if err != nil {
+		return err
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("session refresh answered %d", res.StatusCode)
+	}
+	return nil
 }

@@ -72,8 +72,9 @@ type callEnv struct {
 
 // callOpts adjusts a call environment.
 type callOpts struct {
-	codecs      map[string][]codec.Codec
-	ringTimeout time.Duration
+	codecs         map[string][]codec.Codec
+	ringTimeout    time.Duration
+	sessionExpires time.Duration // session timer interval (0: default)
 }
 
 // startCalls runs a B2BUA on 127.0.0.1 until the test ends, and checks at
@@ -95,7 +96,7 @@ func startCalls(t *testing.T, o callOpts) *callEnv {
 		t.Fatal(err)
 	}
 	dir := callDir{codecs: o.codecs}
-	calls := NewCalls(e.srv, pool, dir, CallConfig{})
+	calls := NewCalls(e.srv, pool, dir, CallConfig{SessionExpires: o.sessionExpires, MinSE: o.sessionExpires})
 	if o.ringTimeout == 0 {
 		o.ringTimeout = 5 * time.Second
 	}

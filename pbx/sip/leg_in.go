@@ -30,6 +30,12 @@ type inLeg struct {
 	ourSDP    []byte
 	lateOffer bool
 
+	// The session timer agreed in the 200 OK: interval (0: none) and who
+	// refreshes, as RFC 4028 names the roles of the INVITE ("uac" is the
+	// caller, "uas" us).
+	seInterval  time.Duration
+	seRefresher string
+
 	answered chan struct{} // closed once 200 OK is being sent
 	ansOnce  sync.Once
 	// confirmed is closed once the 200 OK has been acknowledged (or given
@@ -92,6 +98,7 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 		l.lateOffer = true
 		l.ourSDP = l.origin.Marshal(sdp.Offer(l.local))
 	}
+	l.seInterval, l.seRefresher = c.negotiateInbound(req)
 	dlg, err := ua.ReadInvite(req, tx)
 	if err != nil {
 		ep.Close()
@@ -140,10 +147,13 @@ func (l *inLeg) end(cause call.Cause) {
 	}
 }
 
-func (l *inLeg) respond(code int, reason string, body []byte) error {
+func (l *inLeg) respond(code int, reason string, body []byte, extra ...sip.Header) error {
 	res := sip.NewResponseFromRequest(l.dlg.InviteRequest, code, reason, body)
 	if body != nil {
 		res.AppendHeader(sdpHeader())
+	}
+	for _, h := range extra {
+		res.AppendHeader(h)
 	}
 	res.AppendHeader(l.contact)
 	res.AppendHeader(sip.NewHeader("Server", l.c.srv.cfg.UserAgent))
@@ -171,9 +181,50 @@ func (l *inLeg) Answer(ctx context.Context) error {
 	// Marked answered before the 200 goes out: a BYE may follow the ACK at
 	// once, and must count as a normal hang-up, not a cancel.
 	l.ansOnce.Do(func() { close(l.answered) })
-	err := l.respond(sip.StatusOK, "OK", l.ourSDP)
+	var extra []sip.Header
+	if l.seInterval > 0 {
+		extra = append(extra, sessionExpiresHeader(l.seInterval, l.seRefresher))
+		if l.seRefresher == "uac" {
+			extra = append(extra, sip.NewHeader("Require", "timer"))
+		}
+	}
+	err := l.respond(sip.StatusOK, "OK", l.ourSDP, extra...)
 	l.confOnce.Do(func() { close(l.confirmed) })
+	if err == nil && l.seInterval > 0 {
+		l.setTimer(startSessionTimer(l.seInterval, l.seRefresher == "uas",
+			func(ctx context.Context) error {
+				return sendUpdate(ctx, l.dlg.Do, l.dlg.InviteRequest.Contact().Address, l.contact, l.seInterval)
+			},
+			func() { l.Hangup(call.CauseSessionExpired) }))
+	}
 	return err
+}
+
+// negotiateInbound decides an incoming call's session timer from its
+// INVITE (RFC 4028 §9): the interval asked for, or ours when the caller
+// supports timers without asking; the caller refreshes when it can, else
+// we do with UPDATE if it allows UPDATE, else there is no session timer.
+func (c *Calls) negotiateInbound(req *sip.Request) (time.Duration, string) {
+	se, refresher := sessionExpires(req)
+	supports := hasToken(req, "Supported", "timer")
+	if se == 0 && supports {
+		se = c.cfg.SessionExpires
+	}
+	if se == 0 {
+		return 0, ""
+	}
+	canUpdate := hasToken(req, "Allow", "UPDATE")
+	switch {
+	case refresher == "uac" && supports:
+	case refresher == "uas" && canUpdate:
+	case supports:
+		refresher = "uac"
+	case canUpdate:
+		refresher = "uas"
+	default:
+		return 0, ""
+	}
+	return se, refresher
 }
 
 // waitSettled blocks until the INVITE has its final response. The INVITE
@@ -198,15 +249,18 @@ func (l *inLeg) Hangup(cause call.Cause) {
 		if err := l.respond(code, reason, nil); err != nil {
 			l.c.log.Debug("final response", "err", err)
 		}
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		bye := sip.NewRequest(sip.BYE, l.dlg.InviteRequest.Contact().Address)
-		if err := l.dlg.WriteBye(ctx, bye); err != nil {
-			l.c.log.Debug("BYE to caller", "err", err)
-		}
-		cancel()
+		l.end(cause)
+		return
 	}
+	// Ended first, so the BYE's own end of the dialog does not count as
+	// the caller hanging up.
 	l.end(cause)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	bye := sip.NewRequest(sip.BYE, l.dlg.InviteRequest.Contact().Address)
+	if err := l.dlg.WriteBye(ctx, bye); err != nil {
+		l.c.log.Debug("BYE to caller", "err", err)
+	}
 }
 
 func (l *inLeg) onAck(req *sip.Request) {
@@ -234,5 +288,12 @@ func (l *inLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 // onReinvite answers a mid-call re-INVITE (hold and transfers come with
 // the desk-phone features).
 func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP)
+	l.refreshed()
+	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP, refreshAnswer(l.seInterval)...)
+}
+
+// onUpdate takes a session refresh (UPDATE without SDP).
+func (l *inLeg) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	l.refreshed()
+	l.c.srv.Respond(tx, req, sip.StatusOK, "OK", append(refreshAnswer(l.seInterval), l.contact)...)
 }

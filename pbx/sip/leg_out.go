@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ type outLeg struct {
 	mu2      sync.Mutex
 	answered bool
 	wanted   call.Cause // the cause Hangup asked for before the answer
+
+	seInterval time.Duration // the agreed session timer (0: none)
 }
 
 // Dial rings every available contact of a SIP device (call.Dialer). The
@@ -126,7 +129,10 @@ func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []
 	req.AppendHeader(&sip.ToHeader{DisplayName: to.Name, Address: sip.Uri{Scheme: "sip", User: to.Number, Host: c.srv.cfg.Realm}})
 	req.AppendHeader(l.contact)
 	req.AppendHeader(sip.NewHeader("User-Agent", c.srv.cfg.UserAgent))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"))
+	req.AppendHeader(sip.NewHeader("Supported", "timer"))
+	req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(c.cfg.SessionExpires/time.Second))))
+	req.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
 	req.SetDestination(b.Source)
 	req.SetTransport(b.Transport.String())
 
@@ -210,6 +216,7 @@ func (l *outLeg) run(ctx context.Context) {
 		return
 	}
 	l.ep.SetTimeout(l.c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
+	l.startSessionTimer(res)
 	l.emit(call.EventAnswered)
 	select {
 	case <-l.dlg.Context().Done():
@@ -246,8 +253,10 @@ func (l *outLeg) Hangup(cause call.Cause) {
 	}
 	l.mu2.Unlock()
 	if answered {
-		l.bye()
+		// Ended first, so the BYE's own end of the dialog does not count
+		// as the callee hanging up.
 		l.end(cause)
+		l.bye()
 		return
 	}
 	// WaitAnswer sends CANCEL and run ends the leg with the wanted cause.
@@ -265,6 +274,40 @@ func (l *outLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	l.end(call.CauseNormal)
 }
 
+// startSessionTimer runs the timer the callee's 200 OK agreed to (RFC 4028
+// §7.2): when it names us (refresher=uac) we refresh with UPDATE, if the
+// callee allows it; when it names itself we end the leg if it stops.
+func (l *outLeg) startSessionTimer(res *sip.Response) {
+	se, refresher := sessionExpires(res)
+	if se <= 0 {
+		return
+	}
+	weRefresh := refresher == "uac"
+	if weRefresh && !hasToken(res, "Allow", "UPDATE") {
+		return // nothing we could refresh with; the RTP timeout still applies
+	}
+	l.mu2.Lock()
+	l.seInterval = se
+	l.mu2.Unlock()
+	l.setTimer(startSessionTimer(se, weRefresh,
+		func(ctx context.Context) error {
+			return sendUpdate(ctx, l.dlg.Do, l.dlg.InviteResponse.Contact().Address, l.contact, se)
+		},
+		func() { l.Hangup(call.CauseSessionExpired) }))
+}
+
+func (l *outLeg) interval() time.Duration {
+	l.mu2.Lock()
+	defer l.mu2.Unlock()
+	return l.seInterval
+}
+
 func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP)
+	l.refreshed()
+	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP, refreshAnswer(l.interval())...)
+}
+
+func (l *outLeg) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	l.refreshed()
+	l.c.srv.Respond(tx, req, sip.StatusOK, "OK", append(refreshAnswer(l.interval()), l.contact)...)
 }

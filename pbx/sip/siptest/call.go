@@ -41,6 +41,8 @@ type Dial struct {
 	// Stream, when set, starts sending once the call is answered, to the
 	// address the appliance's SDP names, in the negotiated payload type.
 	Stream *Stream
+	// Headers are added to the INVITE (Session-Expires, Supported...).
+	Headers []sip.Header
 }
 
 // Action is what a phone does with an incoming call after ringing.
@@ -79,6 +81,8 @@ type Behaviour struct {
 	PTs []uint8
 	// Stream, when set, starts at the answer (or at the 183 when Early).
 	Stream *Stream
+	// AnswerHeaders are added to the 200 OK (Session-Expires, Allow...).
+	AnswerHeaders []sip.Header
 }
 
 func ptsOr(p []uint8) []uint8 {
@@ -304,6 +308,9 @@ func (p *Phone) Invite(ctx context.Context, d Dial) (*Call, error) {
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	req.AppendHeader(p.contactHeader(d.Ext))
 	req.AppendHeader(sip.NewHeader("User-Agent", "siptest"))
+	for _, h := range d.Headers {
+		req.AppendHeader(h)
+	}
 	c := newCall(p, false, string(callID))
 	pts := ptsOr(d.PTs)
 	if !d.NoSDP {
@@ -530,7 +537,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.end(nil)
 		return
 	}
-	err = dlg.Respond(sip.StatusOK, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"))
+	err = dlg.Respond(sip.StatusOK, "OK", answer, append([]sip.Header{sip.NewHeader("Content-Type", "application/sdp")}, b.AnswerHeaders...)...)
 	if err != nil {
 		p.RTP.StopSending()
 		c.end(err)

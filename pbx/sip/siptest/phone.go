@@ -49,6 +49,7 @@ type Phone struct {
 
 	silent  atomic.Bool
 	options atomic.Int64
+	updates atomic.Int64
 
 	// RTP is the phone's media socket, on the phone's IP.
 	RTP       *RTP
@@ -87,6 +88,10 @@ func New(transport, listen string, log *slog.Logger) (*Phone, error) {
 	p.server.OnInvite(p.onInvite)
 	p.server.OnAck(p.onAck)
 	p.server.OnBye(p.onBye)
+	p.server.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.updates.Add(1)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	})
 	p.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.options.Add(1)
 		if p.silent.Load() {
@@ -167,6 +172,10 @@ func (p *Phone) Close() {
 
 // SetSilent makes the phone ignore (true) or answer (false) OPTIONS.
 func (p *Phone) SetSilent(s bool) { p.silent.Store(s) }
+
+// UpdatesReceived is how many UPDATE requests (session refreshes) the
+// phone has answered.
+func (p *Phone) UpdatesReceived() int64 { return p.updates.Load() }
 
 // OptionsReceived is how many OPTIONS the phone has seen.
 func (p *Phone) OptionsReceived() int64 { return p.options.Load() }
