@@ -225,6 +225,12 @@ func (c *Calls) onBye(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	// sipgo parses messages that lack these; a B2BUA cannot work without
+	// them (RFC 3261 §8.1.1 makes them mandatory).
+	if req.To() == nil || req.From() == nil || req.CallID() == nil || req.CSeq() == nil || req.Contact() == nil {
+		c.srv.Respond(tx, req, sip.StatusBadRequest, "Missing Mandatory Header")
+		return
+	}
 	if tag, _ := req.To().Params.Get("tag"); tag != "" {
 		if l := c.findLeg(req); l != nil {
 			l.onReinvite(req, tx)

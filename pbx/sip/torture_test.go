@@ -93,3 +93,38 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// TestTortureThroughTheB2BUA sends every RFC 4475 message, valid and
+// invalid (INVITEs among them), to a server with the call layer installed:
+// invalid ones never get a 2xx, nothing crashes, no call is left behind,
+// and the server still answers afterwards.
+func TestTortureThroughTheB2BUA(t *testing.T) {
+	ce := startCalls(t, callOpts{})
+	// The messages go out in parallel (each waits up to 500 ms for an
+	// answer that, for many, never comes); the group ends before the check.
+	t.Run("corpus", func(t *testing.T) {
+		for _, kind := range []string{"valid", "invalid"} {
+			files, err := filepath.Glob(filepath.Join("testdata", "rfc4475", kind, "*.dat"))
+			if err != nil || len(files) == 0 {
+				t.Fatalf("RFC 4475 %s corpus: %v %d", kind, err, len(files))
+			}
+			for _, f := range files {
+				t.Run(kind+"/"+filepath.Base(f), func(t *testing.T) {
+					t.Parallel()
+					raw, err := os.ReadFile(f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp := rawExchange(t, ce.udp, "127.0.0.9", string(raw))
+					if kind == "invalid" && strings.HasPrefix(resp, "SIP/2.0 2") {
+						t.Errorf("answered %q", firstLine(resp))
+					}
+				})
+			}
+		}
+	})
+	alive := "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:5060;branch=z9hG4bKalive;rport\r\nMax-Forwards: 70\r\nFrom: <sip:probe@127.0.0.9>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: alive\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	if resp := rawExchange(t, ce.udp, "127.0.0.9", alive); !strings.HasPrefix(resp, "SIP/2.0 200") {
+		t.Fatalf("server no longer answers after the corpus: %q", firstLine(resp))
+	}
+}
