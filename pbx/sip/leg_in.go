@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccbox/ccbox/media/sdp"
@@ -42,6 +43,8 @@ type inLeg struct {
 	// up on): the INVITE transaction has its final response.
 	confirmed chan struct{}
 	confOnce  sync.Once
+	// byeReceived is set when the caller sent BYE.
+	byeReceived atomic.Bool
 }
 
 // newInLeg accepts the INVITE's media and builds the leg; on failure it
@@ -190,6 +193,11 @@ func (l *inLeg) Answer(ctx context.Context) error {
 	}
 	err := l.respond(sip.StatusOK, "OK", l.ourSDP, extra...)
 	l.confOnce.Do(func() { close(l.confirmed) })
+	if err != nil && l.byeReceived.Load() {
+		// The caller's BYE overtook its ACK (sipgo handles each message in
+		// its own goroutine): the call was answered, and has ended.
+		err = nil
+	}
 	if err == nil && l.seInterval > 0 {
 		l.setTimer(startSessionTimer(l.seInterval, l.seRefresher == "uas",
 			func(ctx context.Context) error {
@@ -277,6 +285,7 @@ func (l *inLeg) onAck(req *sip.Request) {
 }
 
 func (l *inLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	l.byeReceived.Store(true)
 	l.c.srv.metrics.responses.WithLabelValues("2xx").Inc()
 	if err := l.dlg.ReadBye(req, tx); err != nil {
 		l.c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")

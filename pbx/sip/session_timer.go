@@ -102,7 +102,8 @@ func (t *sessionTimer) fire() {
 		t.expire()
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), min(32*time.Second, t.interval/3))
+	// The refresh may take until the session would expire.
+	ctx, cancel := context.WithTimeout(context.Background(), min(32*time.Second, t.interval/2))
 	err := t.refresh(ctx)
 	cancel()
 	if err != nil {
