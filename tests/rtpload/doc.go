@@ -1,0 +1,25 @@
+// Command rtpload is the load generator of the call and registration
+// benchmarks in tests/bench. It runs as its own process, so the CPU the
+// benchmarks read from /proc for the appliance is the appliance's alone.
+//
+//	rtpload calls    -server 127.0.0.1:5060 -calls 1000 ...
+//	rtpload register -server 127.0.0.1:5060 -count 10000 ...
+//
+// "calls" registers the callee extensions, places N calls through the box
+// (digest-authenticated INVITEs from one address, answered on another),
+// then drives G.711 RTP both ways on every call: one paced goroutine sends
+// each leg's 20 ms packet on the leg's own socket and one epoll loop reads
+// every socket. Each payload carries its stream, sequence number and send
+// time, which the relay forwards untouched (PCMU on both legs), so the
+// receiver counts lost, late (over 40 ms) and misrouted packets exactly.
+//
+// "register" keeps a pool of endpoints, each on its own UDP socket,
+// registered with digest auth (MD5 or SHA-256) and refreshing on a fixed
+// period, and answers the box's OPTIONS.
+//
+// Both print JSON lines on stdout: progress events and a final result,
+// which the benchmarks read. The SIP here is a minimal user agent for
+// loopback load, not a general one: UDP only, one server, no forking.
+//
+// It imports nothing of the appliance: it sees the box only on the wire.
+package main
