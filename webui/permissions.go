@@ -28,6 +28,8 @@ const (
 	PermConfigWrite Permission = "config.write"
 	// PermBackup downloads backups and restores them.
 	PermBackup Permission = "backup"
+	// PermDebug reads the runtime's profiles (CPU, heap, goroutines).
+	PermDebug Permission = "debug"
 	// PermCallsRead reads every call detail record. Agents do not have it:
 	// when they get a view of calls it will be of their own calls only.
 	PermCallsRead Permission = "calls.read"
@@ -38,7 +40,7 @@ const (
 var rolePermissions = map[store.Role][]Permission{
 	store.RoleAdmin: {
 		PermUsersRead, PermUsersWrite, PermSettingsWrite, PermLogsRead,
-		PermConfigRead, PermConfigWrite, PermBackup, PermCallsRead,
+		PermConfigRead, PermConfigWrite, PermBackup, PermDebug, PermCallsRead,
 	},
 	store.RoleSupervisor: {PermUsersRead, PermCallsRead},
 	store.RoleAgent:      {},

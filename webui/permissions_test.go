@@ -80,7 +80,7 @@ func TestEveryRouteEveryRole(t *testing.T) {
 
 func checkAccess(t *testing.T, ts *testServer, r route, who string, sess session) {
 	t.Helper()
-	path := strings.NewReplacer(":name", "nobody", ":id", "no-such-token").Replace(r.path)
+	path := strings.NewReplacer(":name", "nobody", ":id", "no-such-token", "*", "cmdline").Replace(r.path)
 	resp, body := ts.do(t, sess, r.method, path, []byte("{}"))
 	code, _ := errorCode(body)
 	denied := resp.StatusCode == http.StatusUnauthorized && code == "unauthenticated" ||

@@ -48,6 +48,7 @@ func (s *Server) apiRoutes() []route {
 		{fiber.MethodGet, "/api/v1/backup", PermBackup, s.backup},
 		{fiber.MethodPost, "/api/v1/restore", PermBackup, s.restore},
 		{fiber.MethodGet, "/api/v1/ws", PermSignedIn, s.websocket()},
+		{fiber.MethodGet, "/api/v1/debug/pprof/*", PermDebug, s.debugProfile},
 	}
 }
 
