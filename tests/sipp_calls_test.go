@@ -261,7 +261,7 @@ func sippSend(peer *sipp.Peer, to netip.AddrPort, pt uint8, freq float64) <-chan
 // peerKeys are the SDP keys naming a Go RTP peer with payload type pt.
 func peerKeys(peer *sipp.Peer, pt uint8) map[string]string {
 	codec := "PCMU"
-	if pt == sipp.PayloadPCMA {
+	if pt == audiotest.PayloadPCMA {
 		codec = "PCMA"
 	}
 	return map[string]string{
@@ -284,7 +284,7 @@ func TestSIPpCalls(t *testing.T) {
 	// when the final response is status.
 	refused := func(t *testing.T, app *harness.App, to string, status int) sipp.Result {
 		t.Helper()
-		a := sippCall(t, app, caller, to, "sipp-call-refused.xml", peerKeys(sipp.NewPeer(t, sippCallerIP), sipp.PayloadPCMU),
+		a := sippCall(t, app, caller, to, "sipp-call-refused.xml", peerKeys(sipp.NewPeer(t, sippCallerIP), audiotest.PayloadPCMU),
 			map[string]string{"FINAL_STATUS": strconv.Itoa(status)})
 		return sippSucceeded(t, a, "caller")
 	}
@@ -308,7 +308,7 @@ func TestSIPpCalls(t *testing.T) {
 		{"caller cancels while the callee rings", func(t *testing.T) {
 			app := sippBox(t, caller, callee)
 			b := sippCallee(t, app, callee, "sipp-callee-ring.xml", nil, nil)
-			a := sippCall(t, app, caller, callee.number, "sipp-call-cancel.xml", peerKeys(sipp.NewPeer(t, sippCallerIP), sipp.PayloadPCMU), nil)
+			a := sippCall(t, app, caller, callee.number, "sipp-call-cancel.xml", peerKeys(sipp.NewPeer(t, sippCallerIP), audiotest.PayloadPCMU), nil)
 			sippSucceeded(t, a, "caller (CANCEL → 200, 487)")
 			sippSucceeded(t, b, "callee (must get the CANCEL)")
 			sippCheckBoxSDP(t, b, "callee", "offer")
@@ -337,12 +337,12 @@ func TestSIPpCalls(t *testing.T) {
 		{"early media before the answer", func(t *testing.T) {
 			app := sippBox(t, caller, callee)
 			pcap := filepath.Join(t.TempDir(), "ringback.pcap")
-			if err := sipp.WritePcap(pcap, sipp.PayloadPCMU, audiotest.Tone(8000, 1500*time.Millisecond, sippCalleeTone)); err != nil {
+			if err := sipp.WritePcap(pcap, audiotest.PayloadPCMU, audiotest.Tone(8000, 1500*time.Millisecond, sippCalleeTone)); err != nil {
 				t.Fatal(err)
 			}
 			callerRTP := sipp.NewPeer(t, sippCallerIP)
 			b := sippCallee(t, app, callee, "sipp-callee-early.xml", nil, map[string]string{"PCAP_FILE": pcap})
-			a := sippCall(t, app, caller, callee.number, "sipp-call.xml", peerKeys(callerRTP, sipp.PayloadPCMU), nil)
+			a := sippCall(t, app, caller, callee.number, "sipp-call.xml", peerKeys(callerRTP, audiotest.PayloadPCMU), nil)
 			a.WaitLog(t, "answer_port=", 10*time.Second)
 			// SIPp logged the 200 within a poll (20 ms) of its arrival: what
 			// the caller had by then came before the answer.
@@ -354,7 +354,7 @@ func TestSIPpCalls(t *testing.T) {
 			sippCheckBoxSDP(t, b, "callee", "offer")
 			// The ringback (1.5 s of tone, played during the 2 s before the
 			// 200) reached the caller before the answer.
-			sippHears(t, callerRTP, "the caller, before the answer", sipp.PayloadPCMU, 50, sippCalleeTone)
+			sippHears(t, callerRTP, "the caller, before the answer", audiotest.PayloadPCMU, 50, sippCalleeTone)
 			if beforeAnswer < 50 {
 				t.Errorf("the caller had %d RTP packets when the 200 came, want ≥ 50 of the 75 of ringback", beforeAnswer)
 			}
@@ -365,11 +365,11 @@ func TestSIPpCalls(t *testing.T) {
 		{"INVITE without SDP", func(t *testing.T) {
 			app := sippBox(t, caller, callee)
 			callerRTP, calleeRTP := sipp.NewPeer(t, sippCallerIP), sipp.NewPeer(t, sippCalleeIP)
-			b := sippCallee(t, app, callee, "sipp-callee.xml", peerKeys(calleeRTP, sipp.PayloadPCMU), nil)
-			a := sippCall(t, app, caller, callee.number, "sipp-call-no-sdp.xml", peerKeys(callerRTP, sipp.PayloadPCMU), nil)
+			b := sippCallee(t, app, callee, "sipp-callee.xml", peerKeys(calleeRTP, audiotest.PayloadPCMU), nil)
+			a := sippCall(t, app, caller, callee.number, "sipp-call-no-sdp.xml", peerKeys(callerRTP, audiotest.PayloadPCMU), nil)
 			a.WaitLog(t, "offer_port=", 10*time.Second)
 			b.WaitLog(t, "offer_port=", time.Second)
-			exchange(t, callerRTP, sippBoxMedia(t, a, "offer"), sipp.PayloadPCMU, calleeRTP, sippBoxMedia(t, b, "offer"), sipp.PayloadPCMU)
+			exchange(t, callerRTP, sippBoxMedia(t, a, "offer"), audiotest.PayloadPCMU, calleeRTP, sippBoxMedia(t, b, "offer"), audiotest.PayloadPCMU)
 			sippSucceeded(t, a, "caller (offer in the 200, answer in the ACK, BYE)")
 			sippSucceeded(t, b, "callee (BYE after the caller's)")
 			sippCheckBoxSDP(t, a, "caller", "offer")
@@ -377,8 +377,8 @@ func TestSIPpCalls(t *testing.T) {
 			if pts := strings.Fields(sippLogged(a, "offer_pts")); !slices.Contains(pts, "0") {
 				t.Errorf("the box's offer to the caller has payload types %v, want PCMU (0) among them", pts)
 			}
-			sippHears(t, calleeRTP, "the callee", sipp.PayloadPCMU, 50, sippCallerTone)
-			sippHears(t, callerRTP, "the caller", sipp.PayloadPCMU, 50, sippCalleeTone)
+			sippHears(t, calleeRTP, "the callee", audiotest.PayloadPCMU, 50, sippCallerTone)
+			sippHears(t, callerRTP, "the caller", audiotest.PayloadPCMU, 50, sippCalleeTone)
 			sippRelayed(t, app, 120)
 			sippCallResult(t, app, "answered")
 		}},
@@ -386,11 +386,11 @@ func TestSIPpCalls(t *testing.T) {
 			pcmaCallee := sippExt{number: callee.number, codecs: []string{"PCMA"}}
 			app := sippBox(t, caller, pcmaCallee)
 			callerRTP, calleeRTP := sipp.NewPeer(t, sippCallerIP), sipp.NewPeer(t, sippCalleeIP)
-			b := sippCallee(t, app, pcmaCallee, "sipp-callee.xml", peerKeys(calleeRTP, sipp.PayloadPCMA), nil)
-			a := sippCall(t, app, caller, callee.number, "sipp-call.xml", peerKeys(callerRTP, sipp.PayloadPCMU), nil)
+			b := sippCallee(t, app, pcmaCallee, "sipp-callee.xml", peerKeys(calleeRTP, audiotest.PayloadPCMA), nil)
+			a := sippCall(t, app, caller, callee.number, "sipp-call.xml", peerKeys(callerRTP, audiotest.PayloadPCMU), nil)
 			a.WaitLog(t, "answer_port=", 10*time.Second)
 			b.WaitLog(t, "offer_port=", time.Second)
-			exchange(t, callerRTP, sippBoxMedia(t, a, "answer"), sipp.PayloadPCMU, calleeRTP, sippBoxMedia(t, b, "offer"), sipp.PayloadPCMA)
+			exchange(t, callerRTP, sippBoxMedia(t, a, "answer"), audiotest.PayloadPCMU, calleeRTP, sippBoxMedia(t, b, "offer"), audiotest.PayloadPCMA)
 			sippSucceeded(t, a, "caller")
 			sippSucceeded(t, b, "callee")
 			sippCheckBoxSDP(t, a, "caller", "answer")
@@ -402,15 +402,15 @@ func TestSIPpCalls(t *testing.T) {
 				t.Errorf("the callee's offer has payload types %v, want PCMA (8) and no PCMU", pts)
 			}
 			// Transcoded both ways: each hears the other's tone in its own codec.
-			sippHears(t, calleeRTP, "the PCMA callee", sipp.PayloadPCMA, 50, sippCallerTone)
-			sippHears(t, callerRTP, "the PCMU caller", sipp.PayloadPCMU, 50, sippCalleeTone)
+			sippHears(t, calleeRTP, "the PCMA callee", audiotest.PayloadPCMA, 50, sippCallerTone)
+			sippHears(t, callerRTP, "the PCMU caller", audiotest.PayloadPCMU, 50, sippCalleeTone)
 			sippRelayed(t, app, 120)
 			sippCallResult(t, app, "answered")
 		}},
 		{"caller behind NAT: its SDP names an address where nothing listens", func(t *testing.T) {
 			app := sippBox(t, caller, callee)
 			callerRTP, calleeRTP := sipp.NewPeer(t, sippCallerIP), sipp.NewPeer(t, sippCalleeIP)
-			b := sippCallee(t, app, callee, "sipp-callee.xml", peerKeys(calleeRTP, sipp.PayloadPCMU), nil)
+			b := sippCallee(t, app, callee, "sipp-callee.xml", peerKeys(calleeRTP, audiotest.PayloadPCMU), nil)
 			natKeys := map[string]string{"sdp_addr": "127.0.0.99", "sdp_port": "4000", "pt": "0", "codec": "PCMU"}
 			a := sippCall(t, app, caller, callee.number, "sipp-call.xml", natKeys, nil)
 			a.WaitLog(t, "answer_port=", 10*time.Second)
@@ -418,13 +418,13 @@ func TestSIPpCalls(t *testing.T) {
 			// The caller's RTP leaves from its real socket, not the one its
 			// SDP names: the box must latch onto it and send the callee's
 			// audio there.
-			exchange(t, callerRTP, sippBoxMedia(t, a, "answer"), sipp.PayloadPCMU, calleeRTP, sippBoxMedia(t, b, "offer"), sipp.PayloadPCMU)
+			exchange(t, callerRTP, sippBoxMedia(t, a, "answer"), audiotest.PayloadPCMU, calleeRTP, sippBoxMedia(t, b, "offer"), audiotest.PayloadPCMU)
 			sippSucceeded(t, a, "caller")
 			sippSucceeded(t, b, "callee")
 			sippCheckBoxSDP(t, a, "caller", "answer")
 			sippCheckBoxSDP(t, b, "callee", "offer")
-			sippHears(t, callerRTP, "the caller's real socket", sipp.PayloadPCMU, 50, sippCalleeTone)
-			sippHears(t, calleeRTP, "the callee", sipp.PayloadPCMU, 50, sippCallerTone)
+			sippHears(t, callerRTP, "the caller's real socket", audiotest.PayloadPCMU, 50, sippCalleeTone)
+			sippHears(t, calleeRTP, "the callee", audiotest.PayloadPCMU, 50, sippCallerTone)
 			sippRelayed(t, app, 120)
 			sippCallResult(t, app, "answered")
 		}},

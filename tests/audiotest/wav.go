@@ -219,10 +219,10 @@ func decode(f wavFormat, payload []byte) ([][]int16, int, error) {
 		sample = func(b []byte) int16 { return int16(binary.LittleEndian.Uint16(b)) }
 	case f.code == formatMuLaw && f.bits == 8:
 		width = 1
-		sample = func(b []byte) int16 { return ulaw(b[0]) }
+		sample = func(b []byte) int16 { return ulawDecode(b[0]) }
 	case f.code == formatALaw && f.bits == 8:
 		width = 1
-		sample = func(b []byte) int16 { return alaw(b[0]) }
+		sample = func(b []byte) int16 { return alawDecode(b[0]) }
 	default:
 		return nil, 0, fmt.Errorf("format %d with %d bits per sample: %w", f.code, f.bits, ErrUnsupportedFormat)
 	}
@@ -239,35 +239,4 @@ func decode(f wavFormat, payload []byte) ([][]int16, int, error) {
 		}
 	}
 	return chans, f.rate, nil
-}
-
-// ulaw decodes one G.711 µ-law byte (ITU-T G.711, table 2).
-func ulaw(b byte) int16 {
-	b = ^b
-	t := (int(b&0x0F) << 3) + 0x84
-	t <<= (b & 0x70) >> 4
-	if b&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
-}
-
-// alaw decodes one G.711 A-law byte (ITU-T G.711, table 1).
-func alaw(b byte) int16 {
-	b ^= 0x55
-	t := int(b&0x0F) << 4
-	seg := (b & 0x70) >> 4
-	switch seg {
-	case 0:
-		t += 8
-	case 1:
-		t += 0x108
-	default:
-		t += 0x108
-		t <<= seg - 1
-	}
-	if b&0x80 != 0 {
-		return int16(t)
-	}
-	return int16(-t)
 }

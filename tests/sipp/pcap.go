@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/ccbox/ccbox/tests/audiotest"
 	"net/netip"
 	"os"
 	"time"
@@ -35,7 +36,7 @@ func WritePcap(path string, pt uint8, samples []int16) error {
 	const ssrc = 0x5151e000
 	for i := 0; i*samplesPerPacket < len(samples); i++ {
 		chunk := samples[i*samplesPerPacket : min((i+1)*samplesPerPacket, len(samples))]
-		rtp := RTPPacket(pt, uint16(i), uint32(i*samplesPerPacket), ssrc, Encode(pt, chunk))
+		rtp := RTPPacket(pt, uint16(i), uint32(i*samplesPerPacket), ssrc, audiotest.EncodeG711(pt, chunk))
 		frame := ethernetUDP(src, dst, 6000, 6000, rtp)
 		at := time.Duration(i) * Ptime
 		_ = binary.Write(&b, le, uint32(at/time.Second))

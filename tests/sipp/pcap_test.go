@@ -2,6 +2,7 @@ package sipp
 
 import (
 	"encoding/binary"
+	"github.com/ccbox/ccbox/tests/audiotest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,9 +19,9 @@ func TestWritePcap(t *testing.T) {
 		samples int
 		packets int
 	}{
-		{"PCMU one second", PayloadPCMU, 8000, 50},
-		{"PCMA with a short last packet", PayloadPCMA, 8000 + 80, 51},
-		{"empty", PayloadPCMU, 0, 0},
+		{"PCMU one second", audiotest.PayloadPCMU, 8000, 50},
+		{"PCMA with a short last packet", audiotest.PayloadPCMA, 8000 + 80, 51},
+		{"empty", audiotest.PayloadPCMU, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,7 +68,7 @@ func TestWritePcap(t *testing.T) {
 				if !ok || pkt.PT != tt.pt || pkt.Seq != uint16(n) {
 					t.Fatalf("record %d: RTP %+v %v", n, pkt, ok)
 				}
-				decoded = append(decoded, Decode(pkt.PT, pkt.Payload)...)
+				decoded = append(decoded, audiotest.DecodeG711(pkt.PT, pkt.Payload)...)
 			}
 			if n != tt.packets || off != len(b) {
 				t.Errorf("%d records ending at %d of %d bytes, want %d records", n, off, len(b), tt.packets)

@@ -3,6 +3,7 @@ package sipp
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/ccbox/ccbox/tests/audiotest"
 	"net"
 	"net/netip"
 	"sync"
@@ -95,7 +96,7 @@ func (p *Peer) Send(to netip.AddrPort, pt uint8, samples []int16) error {
 	ssrc := uint32(time.Now().UnixNano())
 	for i := 0; i*samplesPerPacket < len(samples); i++ {
 		chunk := samples[i*samplesPerPacket : min((i+1)*samplesPerPacket, len(samples))]
-		pkt := RTPPacket(pt, uint16(i), uint32(i*samplesPerPacket), ssrc, Encode(pt, chunk))
+		pkt := RTPPacket(pt, uint16(i), uint32(i*samplesPerPacket), ssrc, audiotest.EncodeG711(pt, chunk))
 		if _, err := p.conn.WriteToUDPAddrPort(pkt, to); err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return err
@@ -117,7 +118,7 @@ func Audio(pkts []Packet, pt uint8) []int16 {
 	var out []int16
 	for _, k := range pkts {
 		if k.PT == pt {
-			out = append(out, Decode(pt, k.Payload)...)
+			out = append(out, audiotest.DecodeG711(pt, k.Payload)...)
 		}
 	}
 	return out

@@ -2,12 +2,13 @@ package sipp
 
 import (
 	"bytes"
+	"github.com/ccbox/ccbox/tests/audiotest"
 	"testing"
 	"time"
 )
 
 func TestParseRTP(t *testing.T) {
-	base := RTPPacket(PayloadPCMA, 7, 160, 0xabcdef01, []byte{1, 2, 3})
+	base := RTPPacket(audiotest.PayloadPCMA, 7, 160, 0xabcdef01, []byte{1, 2, 3})
 	withCSRC := append([]byte{0x81, 8, 0, 7, 0, 0, 0, 160, 0xab, 0xcd, 0xef, 0x01, 9, 9, 9, 9}, 1, 2, 3)
 	withExt := append([]byte{0x90, 8, 0, 7, 0, 0, 0, 160, 0xab, 0xcd, 0xef, 0x01, 0xbe, 0xde, 0, 1, 5, 5, 5, 5}, 1, 2, 3)
 	padded := append(append([]byte{}, base...), 0, 2)
@@ -36,7 +37,7 @@ func TestParseRTP(t *testing.T) {
 			if !ok {
 				return
 			}
-			if p.PT != PayloadPCMA || p.Seq != 7 || p.SSRC != 0xabcdef01 || !bytes.Equal(p.Payload, tt.payload) {
+			if p.PT != audiotest.PayloadPCMA || p.Seq != 7 || p.SSRC != 0xabcdef01 || !bytes.Equal(p.Payload, tt.payload) {
 				t.Errorf("got %+v", p)
 			}
 		})
@@ -44,7 +45,7 @@ func TestParseRTP(t *testing.T) {
 }
 
 func FuzzParseRTP(f *testing.F) {
-	f.Add(RTPPacket(PayloadPCMU, 1, 2, 3, []byte{4, 5}))
+	f.Add(RTPPacket(audiotest.PayloadPCMU, 1, 2, 3, []byte{4, 5}))
 	f.Add([]byte{0xbf, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, ok := ParseRTP(b)
@@ -62,7 +63,7 @@ func TestPeer(t *testing.T) {
 	for i := range samples {
 		samples[i] = int16(i%64) * 100
 	}
-	if err := a.Send(b.Addr(), PayloadPCMU, samples); err != nil {
+	if err := a.Send(b.Addr(), audiotest.PayloadPCMU, samples); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2 * time.Second)
@@ -74,14 +75,14 @@ func TestPeer(t *testing.T) {
 		t.Fatalf("received %d packets, want 5", len(got))
 	}
 	for i, p := range got {
-		if p.From != a.Addr() || p.PT != PayloadPCMU || p.Seq != uint16(i) || len(p.Payload) != samplesPerPacket {
+		if p.From != a.Addr() || p.PT != audiotest.PayloadPCMU || p.Seq != uint16(i) || len(p.Payload) != samplesPerPacket {
 			t.Errorf("packet %d: %+v", i, p)
 		}
 	}
-	if n := len(Audio(got, PayloadPCMU)); n != len(samples) {
+	if n := len(Audio(got, audiotest.PayloadPCMU)); n != len(samples) {
 		t.Errorf("Audio: %d samples, want %d", n, len(samples))
 	}
-	if n := len(Audio(got, PayloadPCMA)); n != 0 {
+	if n := len(Audio(got, audiotest.PayloadPCMA)); n != 0 {
 		t.Errorf("Audio of another payload type: %d samples, want 0", n)
 	}
 }

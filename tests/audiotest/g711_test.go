@@ -1,4 +1,4 @@
-package sipp
+package audiotest
 
 import (
 	"math"
@@ -24,7 +24,7 @@ func TestG711RoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Decode(tt.pt, Encode(tt.pt, []int16{tt.in}))[0]
+			got := DecodeG711(tt.pt, EncodeG711(tt.pt, []int16{tt.in}))[0]
 			// G.711 keeps about 4 bits of mantissa: the error is within
 			// 1/16 of the value, plus the smallest step near zero.
 			if d := math.Abs(float64(got) - float64(tt.in)); d > math.Abs(float64(tt.in))/16+16 {
@@ -52,8 +52,8 @@ func TestG711KnownCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Encode(tt.pt, []int16{tt.in})[0]; got != tt.want {
-				t.Errorf("Encode(%d) = %#x, want %#x", tt.in, got, tt.want)
+			if got := EncodeG711(tt.pt, []int16{tt.in})[0]; got != tt.want {
+				t.Errorf("EncodeG711(%d) = %#x, want %#x", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -1,8 +1,8 @@
-package sipp
+package audiotest
 
-// G.711 after the ITU-T tables (the classic Sun reference code): the box
-// under test has its own codec, so the tests encode and decode with an
-// independent one.
+// G.711 after the ITU-T tables (the classic Sun reference code), for tests
+// that make or read RTP payloads: the appliance has its own codec, so the
+// tests encode and decode with an independent one.
 
 // Payload types of the static RTP profile (RFC 3551).
 const (
@@ -10,8 +10,8 @@ const (
 	PayloadPCMA uint8 = 8
 )
 
-// Encode encodes linear samples for payload type pt (PCMU or PCMA).
-func Encode(pt uint8, samples []int16) []byte {
+// EncodeG711 encodes linear samples for payload type pt (PCMU or PCMA).
+func EncodeG711(pt uint8, samples []int16) []byte {
 	out := make([]byte, len(samples))
 	for i, s := range samples {
 		if pt == PayloadPCMA {
@@ -23,8 +23,8 @@ func Encode(pt uint8, samples []int16) []byte {
 	return out
 }
 
-// Decode decodes a PCMU or PCMA payload to linear samples.
-func Decode(pt uint8, payload []byte) []int16 {
+// DecodeG711 decodes a PCMU or PCMA payload to linear samples.
+func DecodeG711(pt uint8, payload []byte) []int16 {
 	out := make([]int16, len(payload))
 	for i, b := range payload {
 		if pt == PayloadPCMA {
