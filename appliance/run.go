@@ -164,6 +164,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		HTTPSPort:       ls.https.Addr().(*net.TCPAddr).Port,
 		Ready:           ready.Load,
 		Registrations:   sipRegistrations(sipSrv),
+		DeviceState: func(ext string) string {
+			return devices.View(call.Device{Kind: call.DeviceSIP, ID: ext}).State
+		},
 	})
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -28,8 +28,9 @@ type RegisteredContact struct {
 // extensionRegistrations is one extension in GET /api/v1/registrations.
 type extensionRegistrations struct {
 	Extension string `json:"extension"`
-	// State is the extension's device state as far as registration tells:
-	// idle with at least one available contact, else unavailable.
+	// State is the extension's device state: unavailable, idle, ringing
+	// or in_use (from Options.DeviceState; without it, idle with at least
+	// one available contact, else unavailable).
 	State    string              `json:"state"`
 	Contacts []RegisteredContact `json:"contacts"`
 }
@@ -63,6 +64,9 @@ func (s *Server) listRegistrations(c *fiber.Ctx) error {
 				r.State = "idle"
 				break
 			}
+		}
+		if s.opts.DeviceState != nil {
+			r.State = s.opts.DeviceState(e.Number)
 		}
 		out = append(out, r)
 	}

@@ -39,6 +39,10 @@ type Options struct {
 	// Registrations returns the registered SIP contacts of an extension
 	// (GET /api/v1/registrations). Nil: no SIP front, every list is empty.
 	Registrations func(ext string) []RegisteredContact
+	// DeviceState returns an extension's device state (unavailable, idle,
+	// ringing, in_use), with the calls it takes part in; nil: from the
+	// registrations alone.
+	DeviceState func(ext string) string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

@@ -1,9 +1,13 @@
 // Admin console: users (list, create, edit, reset password, delete),
-// SIP extensions (list, create, edit, new secret, delete), system settings
-// and the login log. The user and extension lists follow user.* and
-// extension.* events so several admins see each other's changes.
+// SIP extensions (list, create, edit, new secret, delete) with their phones'
+// live registration and call state, call records, system settings and the
+// login log. The user and extension lists follow user.* and extension.*
+// events so several admins see each other's changes; extension states
+// follow device.state_changed, and the call records reload on call.ended.
 
 import { api, ApiError } from "./api.js";
+import { cdrQuery, formatDuration, talkTime } from "./calls.js";
+import { DeviceStates, displayState } from "./devices.js";
 import { t, onLanguageChange, formatDateTime } from "./i18n.js";
 import { initShell } from "./shell.js";
 import {
@@ -20,7 +24,8 @@ import {
 } from "./ui.js";
 
 const LOG_LIMIT = 100;
-const TABS = ["users", "extensions", "system", "login-log"];
+const CALLS_LIMIT = 100;
+const TABS = ["users", "extensions", "calls", "system", "login-log"];
 
 let shell;
 let users = [];
@@ -33,6 +38,14 @@ let extReloadTimer = 0;
 // the answer may have been read before the event's change.
 let extLoadSeq = 0;
 let extPendingEvents = null;
+const devices = new DeviceStates(() => api.get("/registrations"));
+// Extensions whose registered phones are listed under their row.
+const openDetails = new Set();
+// Call records: null until loaded for the chosen period.
+let cdrs = null;
+let callsRange = "today";
+let callsLoadSeq = 0;
+let callsReloadTimer = 0;
 
 try {
   shell = await initShell({ pageTitleKey: "admin.pageTitle" });
@@ -48,17 +61,21 @@ if (shell && shell.me.role !== "admin") {
   setupTabs();
   setupUsers();
   setupExtensions();
+  setupCalls();
   setupSystem();
   setupLoginLog();
   onLanguageChange(() => {
     renderUsers();
     renderOwnerSelects();
     renderExtensions();
+    renderCalls();
     renderLog();
   });
   shell.events.on("snapshot", onSnapshot);
   shell.events.on("user.*", onUserEvent);
   shell.events.on("extension.*", onExtensionEvent);
+  shell.events.on("device.state_changed", (msg) => devices.onEvent(msg));
+  shell.events.on("call.ended", onCallEnded);
   shell.events.on("system.updated", (msg) => showTitle(msg.data && msg.data.title));
 }
 if (shell) document.body.dataset.ready = "true";
@@ -78,6 +95,7 @@ function setupTabs() {
     }
     if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
     if (name === "login-log") loadLog();
+    if (name === "calls") loadCalls();
   };
   for (const tab of tabs) {
     tab.addEventListener("click", () => select(tab.dataset.panel));
@@ -165,9 +183,11 @@ function onSnapshot(msg) {
   const list = msg.data && msg.data.users;
   if (Array.isArray(list)) setUsers(list);
   else scheduleUsersReload();
-  // The snapshot does not carry extensions; events may have been missed
-  // before it, so the list is fetched again.
+  // The snapshot does not carry extensions, devices or calls; events may
+  // have been missed before it, so they are fetched again.
   scheduleExtensionsReload();
+  devices.scheduleLoad({ reset: true });
+  if (callsVisible()) scheduleCallsReload();
 }
 
 // Events carry whole users, so they are applied in place; an event
@@ -452,7 +472,16 @@ function setupExtensions() {
     if (button.dataset.action === "edit") editExtension(ext);
     else if (button.dataset.action === "secret") setExtensionSecret(ext);
     else if (button.dataset.action === "delete") deleteExtension(ext);
+    else if (button.dataset.action === "phones") toggleDetails(ext.number);
   });
+
+  // Only the status cells are redrawn: replacing whole rows under a
+  // pointer about to click one of their buttons would lose the click.
+  devices.onChange((number) => {
+    if (number !== null) renderDeviceStatus(number);
+    else for (const e of extensions) renderDeviceStatus(e.number);
+  });
+  devices.load().catch((err) => toast(errorText(err), "error"));
 
   bindExtensionEditDialog();
   bindExtensionSecretDialog();
@@ -582,14 +611,14 @@ function renderExtensions() {
     return;
   }
   body.replaceChildren(
-    ...extensions.map((e) => {
+    ...extensions.flatMap((e) => {
       const action = (name, key, extra = "") =>
         el(
           "button",
           { type: "button", className: `btn btn-link ${extra}`.trim(), dataset: { action: name, extension: e.number } },
           t(key),
         );
-      return el(
+      const row = el(
         "tr",
         { className: e.disabled ? "is-disabled" : "", dataset: { extension: e.number } },
         el("td", {}, el("span", { className: "mono" }, e.number)),
@@ -597,15 +626,7 @@ function renderExtensions() {
         el("td", {}, ownerLabel(e.user)),
         el("td", { className: "nowrap" }, maxCallsLabel(e.max_calls)),
         el("td", { className: "nowrap" }, codecsLabel(e.codecs)),
-        el(
-          "td",
-          {},
-          el(
-            "span",
-            { className: e.disabled ? "badge badge-bad" : "badge badge-ok" },
-            t(e.disabled ? "ext.status.disabled" : "ext.status.active"),
-          ),
-        ),
+        statusCell(e),
         el(
           "td",
           { className: "actions" },
@@ -614,8 +635,148 @@ function renderExtensions() {
           action("delete", "ext.action.delete", "danger"),
         ),
       );
+      return openDetails.has(e.number) && devices.get(e.number).count > 0 ? [row, detailsRow(e.number)] : [row];
     }),
   );
+}
+
+// ---------- Extension device states ----------
+
+// statusCell shows an extension's device state: a coloured dot, the state
+// in words and how many phones are registered. The count opens a row with
+// each phone; the cell's tooltip lists them too.
+function statusCell(ext) {
+  const dev = devices.get(ext.number);
+  const state = displayState(dev);
+  const cell = el("td", { className: "nowrap", dataset: { col: "status", state } });
+  if (ext.disabled) cell.append(el("span", { className: "badge badge-bad" }, t("ext.status.disabled")), " ");
+  cell.append(el("span", { className: "dev-state" }, el("span", { className: "dot", "aria-hidden": "true" }), t(`dev.state.${state}`)));
+  if (dev.count > 0) {
+    const open = openDetails.has(ext.number);
+    cell.append(
+      " ",
+      el(
+        "button",
+        {
+          type: "button",
+          className: "btn btn-link dev-phones",
+          dataset: { action: "phones", extension: ext.number },
+          "aria-expanded": String(open),
+          "aria-controls": `ext-details-${ext.number}`,
+          "aria-label": t("dev.details.show", { number: ext.number }),
+        },
+        dev.count === 1 ? t("dev.phones.one") : t("dev.phones", { count: dev.count }),
+      ),
+    );
+    const silent = dev.count - dev.available;
+    if (silent > 0) cell.append(" ", el("span", { className: "muted" }, t("dev.notAnswering", { count: silent })));
+  }
+  if (dev.contacts && dev.contacts.length > 0) {
+    cell.title = dev.contacts.map(contactSummary).join("\n");
+  }
+  return cell;
+}
+
+function contactSummary(c) {
+  const parts = [c.source || c.contact || "", (c.transport || "").toUpperCase(), c.user_agent || ""];
+  if (c.expires) parts.push(`${t("dev.contact.expires")} ${formatDateTime(c.expires, { seconds: true })}`);
+  if (!c.available) parts.push(t("dev.contact.unavailable"));
+  return parts.filter(Boolean).join(" · ");
+}
+
+// detailsRow lists an extension's registered phones under its row.
+function detailsRow(number) {
+  const dev = devices.get(number);
+  let content;
+  if (dev.contacts === null) {
+    content = el("p", { className: "muted" }, t("dev.details.loading"));
+  } else if (dev.contacts.length === 0) {
+    content = el("p", { className: "muted" }, t("dev.details.empty"));
+  } else {
+    const th = (key) => el("th", { scope: "col" }, t(key));
+    content = el(
+      "table",
+      { className: "contacts" },
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          th("dev.contact.source"),
+          th("dev.contact.transport"),
+          th("dev.contact.userAgent"),
+          th("dev.contact.expires"),
+          th("dev.contact.status"),
+        ),
+      ),
+      el(
+        "tbody",
+        {},
+        ...dev.contacts.map((c) =>
+          el(
+            "tr",
+            { dataset: { contact: c.contact || "" } },
+            el("td", { className: "mono", title: c.contact || "" }, c.source || ""),
+            el("td", { className: "mono" }, (c.transport || "").toUpperCase()),
+            el("td", { className: "ua", title: c.user_agent || "" }, c.user_agent || ""),
+            el("td", { className: "nowrap" }, formatDateTime(c.expires, { seconds: true })),
+            el(
+              "td",
+              {},
+              el(
+                "span",
+                { className: c.available ? "badge badge-ok" : "badge badge-warn" },
+                t(c.available ? "dev.contact.available" : "dev.contact.unavailable"),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  return el(
+    "tr",
+    { className: "ext-details", id: `ext-details-${number}`, dataset: { detailsFor: number } },
+    el("td", { colSpan: 7 }, content),
+  );
+}
+
+function toggleDetails(number) {
+  if (openDetails.has(number)) {
+    openDetails.delete(number);
+  } else {
+    openDetails.add(number);
+    // Expiry times move on with every re-registration, which sends no
+    // event: read them afresh when someone looks.
+    devices.scheduleLoad();
+  }
+  renderDeviceStatus(number);
+  const button = document.querySelector(`#extensions-body button[data-action="phones"][data-extension="${CSS.escape(number)}"]`);
+  if (button) button.focus();
+}
+
+// renderDeviceStatus redraws one extension's status cell and phone list in
+// place, so a state change does not take the focus from another row.
+function renderDeviceStatus(number) {
+  const row = document.querySelector(`#extensions-body tr[data-extension="${CSS.escape(number)}"]`);
+  const ext = extensions.find((e) => e.number === number);
+  if (!row || !ext) return;
+  const old = row.querySelector('td[data-col="status"]');
+  const focused = old && old.contains(document.activeElement);
+  const cell = statusCell(ext);
+  if (old) old.replaceWith(cell);
+  if (focused) {
+    const button = cell.querySelector("button");
+    if (button) button.focus();
+  }
+  const details = document.getElementById(`ext-details-${number}`);
+  if (details) details.remove();
+  if (openDetails.has(number) && devices.get(number).count > 0) {
+    row.after(detailsRow(number));
+  } else {
+    openDetails.delete(number);
+  }
 }
 
 // readMaxCalls is the number in a max-calls input; empty is 0 (the default).
@@ -809,6 +970,126 @@ function bindExtensionDeleteDialog() {
       setBusy(submit, false);
     }
   });
+}
+
+// ---------- Calls ----------
+
+function setupCalls() {
+  for (const button of document.querySelectorAll("#panel-calls button[data-range]")) {
+    button.addEventListener("click", () => {
+      callsRange = button.dataset.range;
+      for (const b of document.querySelectorAll("#panel-calls button[data-range]")) {
+        b.setAttribute("aria-pressed", String(b === button));
+      }
+      cdrs = null;
+      renderCalls();
+      loadCalls();
+    });
+  }
+  document.getElementById("calls-refresh").addEventListener("click", loadCalls);
+  renderCalls();
+}
+
+function callsVisible() {
+  return !document.getElementById("panel-calls").hidden;
+}
+
+async function loadCalls() {
+  const seq = ++callsLoadSeq;
+  const q = cdrQuery(callsRange, CALLS_LIMIT);
+  const button = document.getElementById("calls-refresh");
+  button.disabled = true;
+  try {
+    const data = await api.get(`/cdrs?${q}`);
+    if (seq !== callsLoadSeq) return; // the period changed meanwhile
+    cdrs = (data && data.cdrs) || [];
+    renderCalls();
+  } catch (err) {
+    if (seq === callsLoadSeq) toast(errorText(err), "error");
+  } finally {
+    if (seq === callsLoadSeq) button.disabled = false;
+  }
+}
+
+function scheduleCallsReload() {
+  clearTimeout(callsReloadTimer);
+  callsReloadTimer = setTimeout(loadCalls, 250);
+}
+
+// A finished call's record is on disk before call.ended is sent
+// (docs/events.md), so the list can be read again at once. Yesterday's
+// list cannot change.
+function onCallEnded() {
+  if (callsRange === "yesterday") return;
+  if (callsVisible()) scheduleCallsReload();
+  else cdrs = null;
+}
+
+// RESULT_BADGES colour a call's result: answered green, the caller's or
+// callee's choice amber, a failure red.
+const RESULT_BADGES = {
+  answered: "badge badge-ok",
+  busy: "badge badge-warn",
+  no_answer: "badge badge-warn",
+  cancelled: "badge badge-warn",
+  rejected: "badge badge-warn",
+  unavailable: "badge badge-bad",
+  failed: "badge badge-bad",
+};
+
+// translated is t(key), or shows raw when there is no translation: the
+// server may name results and causes this page does not know yet.
+function translated(key, raw) {
+  const s = t(key);
+  return s === key ? raw : s;
+}
+
+function renderCalls() {
+  const body = document.getElementById("calls-body");
+  const count = document.getElementById("calls-count");
+  if (!body || !count) return;
+  if (cdrs === null) {
+    count.textContent = "";
+    body.replaceChildren(el("tr", {}, el("td", { className: "empty", colSpan: 6 }, t("common.loading"))));
+    return;
+  }
+  count.textContent = t(cdrs.length === 1 ? "calls.count.one" : "calls.count", { count: cdrs.length, limit: CALLS_LIMIT });
+  if (cdrs.length === 0) {
+    body.replaceChildren(el("tr", {}, el("td", { className: "empty", colSpan: 6 }, t("calls.empty"))));
+    return;
+  }
+  body.replaceChildren(
+    ...cdrs.map((c) => {
+      const talk = talkTime(c);
+      const cause = c.cause ? translated(`calls.cause.${c.cause}`, c.cause) : "";
+      const by = c.hangup_by ? translated(`calls.hangupBy.${c.hangup_by}`, c.hangup_by) : "";
+      return el(
+        "tr",
+        { dataset: { serial: c.serial || "" } },
+        el("td", { className: "muted nowrap" }, formatDateTime(c.start, { seconds: true })),
+        el(
+          "td",
+          { className: "nowrap parties" },
+          el("span", { className: "mono", dataset: { role: "caller" } }, c.caller || ""),
+          c.caller_name ? el("span", { className: "muted" }, ` ${c.caller_name}`) : null,
+          el("span", { className: "arrow", "aria-hidden": "true" }, " → "),
+          el("span", { className: "mono", dataset: { role: "callee" } }, c.callee || ""),
+        ),
+        el(
+          "td",
+          { dataset: { result: c.result || "" } },
+          el("span", { className: RESULT_BADGES[c.result] || "badge badge-bad" }, translated(`calls.result.${c.result}`, c.result || "")),
+        ),
+        el(
+          "td",
+          { className: "nowrap" },
+          talk === null ? el("span", { className: "muted" }, t("calls.notAnswered")) : formatDuration(talk),
+        ),
+        el("td", { className: "nowrap", title: c.cause || "" }, cause, by ? el("span", { className: "muted" }, ` · ${by}`) : null),
+        el("td", { className: "mono muted nowrap" }, c.serial || ""),
+      );
+    }),
+  );
 }
 
 // ---------- System settings ----------
