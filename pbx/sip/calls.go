@@ -300,13 +300,17 @@ var errLegEnded = errors.New("sip: leg has ended")
 // legState is what inLeg and outLeg share: the end, once.
 type legState struct {
 	timer *sessionTimer // set once answered, when the leg has a session timer
-	id    call.ChannelID
-	ep    *rtp.Endpoint
-	done  chan struct{}
-	once  sync.Once
-	mu    sync.Mutex
-	cause call.Cause
-	codec codec.Codec
+	// unwatch stops the callback that ends the leg with its dialog
+	// (context.AfterFunc rather than a goroutine parked on the dialog's
+	// context: a parked goroutine costs a stack, 4-8 KB, for the whole call).
+	unwatch func() bool
+	id      call.ChannelID
+	ep      *rtp.Endpoint
+	done    chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	cause   call.Cause
+	codec   codec.Codec
 }
 
 func (s *legState) ID() call.ChannelID      { return s.id }
@@ -323,6 +327,18 @@ func (s *legState) setTimer(t *sessionTimer) {
 	s.mu.Unlock()
 	if s.ended() {
 		t.stop()
+	}
+}
+
+// watchDialog ends the leg through ended when ctx (the dialog's) is done,
+// until the leg finishes.
+func (s *legState) watchDialog(ctx context.Context, ended func()) {
+	stop := context.AfterFunc(ctx, ended)
+	s.mu.Lock()
+	s.unwatch = stop
+	s.mu.Unlock()
+	if s.ended() {
+		stop()
 	}
 }
 
@@ -353,11 +369,18 @@ func (s *legState) finish(cause call.Cause) bool {
 		if s.ep != nil {
 			s.ep.Close()
 		}
+		// done is closed before the timer and the watch are read: set
+		// after this read, they see the leg ended (setTimer, watchDialog).
+		close(s.done)
 		s.mu.Lock()
-		t := s.timer
+		t, unwatch := s.timer, s.unwatch
 		s.mu.Unlock()
 		t.stop()
-		close(s.done)
+		if unwatch != nil {
+			// Unregistered, so a dialog that never ends does not keep
+			// the leg reachable from its context.
+			unwatch()
+		}
 	})
 	return first
 }

@@ -110,23 +110,18 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 	l.dlg = dlg
 	tag, _ := dlg.InviteRequest.To().Params.Get("tag")
 	l.key = dialogKey(req.CallID().Value(), tag)
+	l.watchDialog(dlg.Context(), l.dialogEnded)
 	c.legs.Store(l.key, l)
 	ep.SetTimeout(c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
-	go l.watch()
 	return l, 0, ""
 }
 
 func (l *inLeg) Device() call.Device { return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)} }
 func (l *inLeg) Address() string     { return l.peer }
 
-// watch ends the leg when its dialog ends from the caller's side: CANCEL
-// before the answer, BYE after it, or the transaction dying.
-func (l *inLeg) watch() {
-	select {
-	case <-l.dlg.Context().Done():
-	case <-l.done:
-		return
-	}
+// dialogEnded ends the leg when its dialog ends from the caller's side:
+// CANCEL before the answer, BYE after it, or the transaction dying.
+func (l *inLeg) dialogEnded() {
 	cause := call.CauseCancelled
 	if l.isAnswered() {
 		cause = call.CauseNormal

@@ -138,17 +138,31 @@ func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []
 
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
-	dlg, err := ua.WriteInvite(ctx, req)
-	if err != nil {
+	// The INVITE is sent from the leg's own goroutine, which lives only
+	// until the answer: the SIP stack's send path is deep, and a stack
+	// grown on the call's owner goroutine would stay grown for the whole
+	// call (a goroutine's stack shrinks only at a GC, and a call's media
+	// path allocates nothing, so none comes).
+	sent := make(chan error, 1)
+	go l.run(ctx, ua, req, tag, sent)
+	if err := <-sent; err != nil {
 		cancel()
 		ep.Close()
 		return nil, fmt.Errorf("INVITE %s at %s: %w", ext, b.Source, err)
 	}
+	return l, nil
+}
+
+// invite sends the INVITE and registers the leg for in-dialog requests.
+func (l *outLeg) invite(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, tag string) error {
+	dlg, err := ua.WriteInvite(ctx, req)
+	if err != nil {
+		return err
+	}
 	l.dlg = dlg
 	l.key = dialogKey(req.CallID().Value(), tag)
-	c.legs.Store(l.key, l)
-	go l.run(ctx)
-	return l, nil
+	l.c.legs.Store(l.key, l)
+	return nil
 }
 
 func (l *outLeg) Device() call.Device           { return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)} }
@@ -164,8 +178,15 @@ func (l *outLeg) emit(k call.EventKind) {
 	}
 }
 
-// run waits for the callee's answer, relaying progress, then for the end.
-func (l *outLeg) run(ctx context.Context) {
+// run sends the INVITE (its outcome to sent), waits for the callee's
+// answer, relaying progress, and once answered leaves the end of the dialog
+// to a callback: no goroutine stays parked for the length of the call.
+func (l *outLeg) run(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, tag string, sent chan<- error) {
+	if err := l.invite(ctx, ua, req, tag); err != nil {
+		sent <- err
+		return
+	}
+	sent <- nil
 	early := false
 	err := l.dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
 		switch {
@@ -217,12 +238,8 @@ func (l *outLeg) run(ctx context.Context) {
 	}
 	l.ep.SetTimeout(l.c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
 	l.startSessionTimer(res)
+	l.watchDialog(l.dlg.Context(), func() { l.end(call.CauseNormal) })
 	l.emit(call.EventAnswered)
-	select {
-	case <-l.dlg.Context().Done():
-		l.end(call.CauseNormal)
-	case <-l.done:
-	}
 }
 
 func (l *outLeg) end(cause call.Cause) {
