@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
@@ -13,7 +12,6 @@ import (
 var version = "dev"
 
 func main() {
-	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -43,17 +41,4 @@ export, apply, backup and restore work on a stopped box's data directory
 --server URL --token TOKEN (or APPLIANCE_SERVER, APPLIANCE_TOKEN).
 Run "appliance run -h" for the configuration flags.
 `)
-}
-
-// tuneGC trades memory for CPU: the call path allocates per SIP message
-// (sipgo), and at the default GOGC=100 the collector takes a sixth of the
-// CPU at 1,000 calls per second. At 200 the heap may grow to three times
-// the live data. (A soft memory limit is left out: the SIP stack keeps
-// every finished transaction for its RFC 3261 timers, 32 s, so at a
-// thousand calls a second hundreds of MB are live, and a limit below that
-// would make the collector run without pause.) GOGC in the environment wins.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
 }
