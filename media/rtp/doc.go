@@ -5,7 +5,13 @@
 // What it owns:
 //   - PortPool: even RTP ports (and RTP+1 for RTCP) from the configured
 //     range, bound on one IP.
-//   - Endpoint: one leg's sockets, with one reader goroutine per socket.
+//   - Relay loops (a few, one per GOMAXPROCS): each polls many endpoints'
+//     non-blocking sockets with its own edge-triggered epoll, parks in Go's
+//     netpoller on that epoll descriptor when nothing is ready, and relays
+//     whatever one wake-up finds, so the cost per packet is the two system
+//     calls and not a goroutine wake-up as well. A loop runs only while it
+//     has endpoints. Linux only, like the appliance.
+//   - Endpoint: one leg's sockets, read by one loop, written by any goroutine.
 //     Symmetric RTP (RFC 4961 practice): an endpoint sends to where the
 //     peer's packets come from, latching onto the first packet's source, so
 //     a phone behind NAT whose SDP names an unreachable address still hears
@@ -26,7 +32,8 @@
 //
 // The hot path (read, parse, latch, rewrite, write) allocates nothing and
 // takes no lock other than the output stream's own uncontended mutex;
-// counters are atomics.
+// counters are atomics. Sinks, event hooks and timeout callbacks run on a
+// loop shared with other calls: they must not block.
 //
 // The package imports config and media/codec; never pbx, webui or sipgo.
 package rtp

@@ -6,12 +6,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ccbox/ccbox/media/codec"
+	"golang.org/x/sys/unix"
 )
 
 // ErrNoRemote is returned by Endpoint.Send when the endpoint does not yet
@@ -25,14 +25,14 @@ const readBufferSize = 2048
 // Sink takes the RTP packets an endpoint receives. An Endpoint is a Sink
 // (Bridge makes each leg the other's); a mixer or a recorder can be one.
 type Sink interface {
-	// WriteRTP is called on from's reader goroutine for each packet. pkt
+	// WriteRTP is called on from's relay loop for each packet. pkt
 	// and its buffer are valid only during the call; the sink may change
 	// them in place but must not keep them, and must not block.
 	WriteRTP(from *Endpoint, pkt *Packet)
 }
 
 // EventFunc is called with each packet of an endpoint's telephone-event
-// payload type (RFC 4733), on its reader goroutine, before the packet goes
+// payload type (RFC 4733), on its relay loop, before the packet goes
 // to the sink. It must not keep pkt and must not block: it hands the event
 // to the call's owner.
 type EventFunc func(pkt *Packet)
@@ -83,15 +83,17 @@ func unpackFormat(v uint32) format {
 // Endpoint is one call leg's RTP socket (and its RTCP neighbour) in the
 // appliance. Its methods are safe for concurrent use.
 type Endpoint struct {
-	pool  *PortPool
-	id    uint64 // identifies this endpoint as a source of another's output stream
-	port  int
-	conn  *net.UDPConn
-	rtcp  *net.UDPConn
-	local netip.AddrPort
-	m     *Metrics
-	log   *slog.Logger
-	now   func() time.Time
+	pool   *PortPool
+	loop   *loop
+	id     uint64 // identifies this endpoint as a source of another's output stream
+	port   int
+	rtpFD  int // non-blocking UDP sockets, read by loop, written by any goroutine
+	rtcpFD int
+	v6     bool // the sockets are AF_INET6
+	local  netip.AddrPort
+	m      *Metrics
+	log    *slog.Logger
+	now    func() time.Time
 
 	remote  atomic.Pointer[remoteState]
 	format  atomic.Uint32
@@ -107,33 +109,41 @@ type Endpoint struct {
 	lost, rtcpIn, dropped            atomic.Uint64
 	lastRecv                         atomic.Int64 // unix nanoseconds of the last accepted packet
 
-	out outStream
+	// out's mutex also guards sends against Close: once closed is set
+	// under it, nothing writes to rtpFD, which Close then closes.
+	out    outStream
+	closed bool
+
+	// The receive side's state, touched only by the relay loop.
+	seqSSRC uint32 // the stream whose sequence numbers are followed for loss
+	lastSeq uint16
+	haveSeq bool
+	firedAt int64 // the silence the timeout callback was last called for
 
 	closeOnce sync.Once
-	readers   sync.WaitGroup
 }
 
 // sinkBox lets an interface value live behind an atomic pointer.
 type sinkBox struct{ s Sink }
 
-func newEndpoint(p *PortPool, port int, conn, rtcp *net.UDPConn) *Endpoint {
+func newEndpoint(p *PortPool, l *loop, port, rtpFD, rtcpFD int) *Endpoint {
 	e := &Endpoint{
-		pool:  p,
-		id:    p.nextID.Add(1),
-		port:  port,
-		conn:  conn,
-		rtcp:  rtcp,
-		local: netip.AddrPortFrom(p.cfg.IP, uint16(port)),
-		m:     p.cfg.Metrics,
-		log:   p.log.With("rtp_port", port),
-		now:   p.cfg.Now,
+		pool:    p,
+		loop:    l,
+		id:      p.nextID.Add(1),
+		port:    port,
+		rtpFD:   rtpFD,
+		rtcpFD:  rtcpFD,
+		v6:      p.cfg.IP.Is6(),
+		local:   netip.AddrPortFrom(p.cfg.IP, uint16(port)),
+		m:       p.cfg.Metrics,
+		log:     p.log.With("rtp_port", port),
+		now:     p.cfg.Now,
+		firedAt: -1,
 	}
 	e.out.ssrc = rand.Uint32()
 	e.out.seq = uint16(rand.Uint32())
 	e.out.ts = rand.Uint32()
-	e.readers.Add(2)
-	go e.readRTP()
-	go e.readRTCP()
 	return e
 }
 
@@ -192,7 +202,7 @@ func (e *Endpoint) OnEvent(fn EventFunc) {
 // received for d (counted from now or from the last packet, whichever is
 // later); it is called again only after packets came and stopped again.
 // d == 0 disables it (a call on hold whose phone stops sending). fn runs on
-// the reader goroutine and must not block.
+// the relay loop and must not block.
 func (e *Endpoint) SetTimeout(d time.Duration, fn func()) {
 	if d <= 0 || fn == nil {
 		e.timeout.Store(0)
@@ -202,9 +212,7 @@ func (e *Endpoint) SetTimeout(d time.Duration, fn func()) {
 	e.onTimeout.Store(&fn)
 	e.armedAt.Store(e.now().UnixNano())
 	e.timeout.Store(int64(d))
-	// The reader wakes on its deadline to look; while packets flow that is
-	// one extra wake-up per interval, not a timer per packet.
-	_ = e.conn.SetReadDeadline(time.Now().Add(e.pool.cfg.CheckInterval))
+	// The relay loop looks every CheckInterval: no timer per endpoint.
 }
 
 // Stats returns the endpoint's counters.
@@ -223,15 +231,19 @@ func (e *Endpoint) Stats() Stats {
 	return s
 }
 
-// Close stops the readers, closes both sockets and returns the ports to the
+// Close stops reading, closes both sockets and returns the ports to the
 // pool. Unbridge first: a peer still bridged to a closed endpoint drops what
-// it would send here. Close is idempotent.
+// it would send here. Close is idempotent. It waits for the relay loop, so
+// it must not be called from a Sink, EventFunc or timeout callback.
 func (e *Endpoint) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
 		e.SetSink(nil)
-		err = errors.Join(e.conn.Close(), e.rtcp.Close())
-		e.readers.Wait()
+		e.out.mu.Lock()
+		e.closed = true
+		e.out.mu.Unlock()
+		e.loop.remove(e)
+		err = errors.Join(unix.Close(e.rtpFD), unix.Close(e.rtcpFD))
 		e.pool.release(e.port)
 	})
 	return err
@@ -284,15 +296,26 @@ func (e *Endpoint) WriteRTP(from *Endpoint, pkt *Packet) {
 }
 
 // send rewrites pkt into e's output stream and writes it to the remote.
+// It returns net.ErrClosed after Close.
 func (e *Endpoint) send(pkt *Packet, src uint64) error {
 	r := e.remote.Load()
 	if r == nil || !r.addr.IsValid() {
 		e.dropped.Add(1)
 		return ErrNoRemote
 	}
+	e.out.mu.Lock()
+	if e.closed {
+		e.out.mu.Unlock()
+		e.dropped.Add(1)
+		return net.ErrClosed
+	}
 	e.out.rewrite(pkt, src, pkt.at)
 	pkt.writeHeader()
-	n, err := e.conn.WriteToUDPAddrPort(pkt.Buf, r.addr)
+	// Still under the lock, so Close cannot close the socket meanwhile
+	// (and its number be reused). Only the relay loop feeding this leg
+	// and the call layer's player ever contend for it.
+	n, err := sendTo(e.rtpFD, pkt.Buf, r.addr, e.v6)
+	e.out.mu.Unlock()
 	if err != nil {
 		e.dropped.Add(1)
 		return err
@@ -303,71 +326,72 @@ func (e *Endpoint) send(pkt *Packet, src uint64) error {
 	return nil
 }
 
-// readRTP is the endpoint's one RTP reader: parse, latch, count, hand the
-// packet to the event hook and the sink. It allocates nothing per packet.
-func (e *Endpoint) readRTP() {
-	defer e.readers.Done()
-	buf := make([]byte, readBufferSize)
-	var (
-		pkt     Packet
-		seqSSRC uint32 // the stream whose sequence numbers are followed for loss
-		lastSeq uint16
-		haveSeq bool
-		firedAt int64 = -1
-	)
-	for {
-		n, from, err := e.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			switch {
-			case errors.Is(err, net.ErrClosed):
-				return
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				e.checkTimeout(&firedAt)
-			default:
-				e.dropped.Add(1) // e.g. a truncated datagram; the next read is independent
-			}
+// drainRTP reads one batch of what is queued on the RTP socket and
+// handles each packet; it reports whether the socket may hold more (the
+// loop comes back for them after serving the other ready sockets). Called
+// only by the loop.
+func (e *Endpoint) drainRTP(fd int, b *recvBatch, pkt *Packet) bool {
+	n, err := b.recv(fd)
+	if err != nil {
+		if err != unix.EAGAIN && err != unix.EINTR {
+			e.dropped.Add(1) // a pending socket error; reading cleared it
+			return true      // and the queue behind it is still to read
+		}
+		return err == unix.EINTR
+	}
+	now := e.now().UnixNano() // the batch arrived together
+	for i := range n {
+		buf, from, whole := b.packet(i)
+		if !whole {
+			e.dropped.Add(1) // larger than any RTP packet we relay
 			continue
 		}
-		now := e.now().UnixNano()
-		if pkt.Unmarshal(buf[:n]) != nil || !e.accept(from, now) {
-			e.dropped.Add(1)
-			continue
-		}
-		e.pktIn.Add(1)
-		e.bytesIn.Add(uint64(n))
-		e.m.in.Add(1)
-		e.lastRecv.Store(now)
+		e.receive(buf, from, now, pkt)
+	}
+	return b.full(n)
+}
 
-		// Loss from sequence gaps (RFC 3550 appendix A.1's thresholds): a
-		// jump forward of up to maxDropout counts the missing numbers; a
-		// bigger jump or a new SSRC restarts the count.
-		if haveSeq && pkt.SSRC == seqSSRC {
-			d := pkt.Sequence - lastSeq
-			switch {
-			case d == 0 || d > 0x8000: // duplicate or late
-			case d <= maxDropout:
-				if d > 1 {
-					e.lost.Add(uint64(d - 1))
-					e.m.lost.Add(uint64(d - 1))
-				}
-				lastSeq = pkt.Sequence
-			default:
-				lastSeq = pkt.Sequence
-			}
-		} else {
-			seqSSRC, lastSeq, haveSeq = pkt.SSRC, pkt.Sequence, true
-		}
+// receive handles one RTP packet: parse, latch, count, hand it to the event
+// hook and the sink. It allocates nothing.
+func (e *Endpoint) receive(buf []byte, from netip.AddrPort, now int64, pkt *Packet) {
+	if pkt.Unmarshal(buf) != nil || !e.accept(from, now) {
+		e.dropped.Add(1)
+		return
+	}
+	e.pktIn.Add(1)
+	e.bytesIn.Add(uint64(len(buf)))
+	e.m.in.Add(1)
+	e.lastRecv.Store(now)
 
-		f := unpackFormat(e.format.Load())
-		if f.hasDTMF && pkt.PayloadType == f.dtmf {
-			if fn := e.onEvent.Load(); fn != nil {
-				(*fn)(&pkt)
+	// Loss from sequence gaps (RFC 3550 appendix A.1's thresholds): a
+	// jump forward of up to maxDropout counts the missing numbers; a
+	// bigger jump or a new SSRC restarts the count.
+	if e.haveSeq && pkt.SSRC == e.seqSSRC {
+		d := pkt.Sequence - e.lastSeq
+		switch {
+		case d == 0 || d > 0x8000: // duplicate or late
+		case d <= maxDropout:
+			if d > 1 {
+				e.lost.Add(uint64(d - 1))
+				e.m.lost.Add(uint64(d - 1))
 			}
+			e.lastSeq = pkt.Sequence
+		default:
+			e.lastSeq = pkt.Sequence
 		}
-		if box := e.sink.Load(); box != nil {
-			pkt.at = now
-			box.s.WriteRTP(e, &pkt)
+	} else {
+		e.seqSSRC, e.lastSeq, e.haveSeq = pkt.SSRC, pkt.Sequence, true
+	}
+
+	f := unpackFormat(e.format.Load())
+	if f.hasDTMF && pkt.PayloadType == f.dtmf {
+		if fn := e.onEvent.Load(); fn != nil {
+			(*fn)(pkt)
 		}
+	}
+	if box := e.sink.Load(); box != nil {
+		pkt.at = now
+		box.s.WriteRTP(e, pkt)
 	}
 }
 
@@ -394,44 +418,39 @@ func (e *Endpoint) accept(addr netip.AddrPort, now int64) bool {
 	return true
 }
 
-// checkTimeout runs when the reader's deadline passes: it calls the timeout
-// callback if the endpoint has been silent long enough, and sets the next
-// deadline. firedAt remembers the silence it already reported.
-func (e *Endpoint) checkTimeout(firedAt *int64) {
+// checkTimeout runs on the loop every CheckInterval: it calls the timeout
+// callback if the endpoint has been silent long enough. firedAt remembers
+// the silence it already reported.
+func (e *Endpoint) checkTimeout() {
 	d := e.timeout.Load()
 	if d <= 0 {
-		_ = e.conn.SetReadDeadline(time.Time{})
 		return
 	}
 	ref := max(e.lastRecv.Load(), e.armedAt.Load())
-	if e.now().UnixNano()-ref >= d && *firedAt != ref {
-		*firedAt = ref
+	if e.now().UnixNano()-ref >= d && e.firedAt != ref {
+		e.firedAt = ref
 		if fn := e.onTimeout.Load(); fn != nil {
 			(*fn)()
 		}
 	}
-	_ = e.conn.SetReadDeadline(time.Now().Add(e.pool.cfg.CheckInterval))
 }
 
-// readRTCP drains the RTCP socket, counting valid packets. RTCP is not
-// relayed: each leg's reports describe that leg's stream, which the relay
-// renumbers. Binding the port at all keeps the kernel from answering the
-// phone's reports with ICMP port unreachable.
-func (e *Endpoint) readRTCP() {
-	defer e.readers.Done()
-	buf := make([]byte, readBufferSize)
-	for {
-		n, _, err := e.rtcp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		if n >= 8 && buf[0]>>6 == 2 {
+// drainRTCP reads what is queued on the RTCP socket, counting valid
+// packets. RTCP is not relayed: each leg's reports describe that leg's
+// stream, which the relay renumbers. Binding the port at all keeps the
+// kernel from answering the phone's reports with ICMP port unreachable.
+func (e *Endpoint) drainRTCP(fd int, b *recvBatch) bool {
+	n, err := b.recv(fd)
+	if err != nil {
+		return err != unix.EAGAIN
+	}
+	for i := range n {
+		buf, _, whole := b.packet(i)
+		if whole && len(buf) >= 8 && buf[0]>>6 == 2 {
 			e.rtcpIn.Add(1)
 		} else {
 			e.dropped.Add(1)
 		}
 	}
+	return b.full(n)
 }

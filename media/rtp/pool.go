@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ccbox/ccbox/config"
+	"golang.org/x/sys/unix"
 )
 
 // ErrNoPorts is returned by PortPool.Allocate when every even port of the
@@ -44,6 +44,10 @@ type PoolConfig struct {
 	// Now is the clock for statistics, timeouts and timestamp continuity;
 	// nil means time.Now. Tests inject one.
 	Now func() time.Time
+	// Loops is how many relay loops (goroutines, each polling many
+	// endpoints' sockets) the pool runs at most. Zero means one per
+	// GOMAXPROCS, at most 4.
+	Loops int
 }
 
 // PortPool hands out endpoints on even ports of a range, skipping ports in
@@ -53,10 +57,12 @@ type PortPool struct {
 	cfg    PoolConfig
 	log    *slog.Logger
 	nextID atomic.Uint64
+	loops  []*loop
 
-	mu    sync.Mutex
-	inUse map[int]bool // RTP ports of open endpoints
-	next  int          // the even port Allocate tries first, so a port just freed is reused last
+	mu       sync.Mutex
+	inUse    map[int]*loop // RTP ports of open endpoints, and the loop each is on
+	loopLoad []int         // endpoints per loop, to put a new one on the least busy
+	next     int           // the even port Allocate tries first, so a port just freed is reused last
 }
 
 // NewPortPool checks cfg and returns a pool. Nothing is bound until Allocate.
@@ -86,7 +92,16 @@ func NewPortPool(cfg PoolConfig) (*PortPool, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &PortPool{cfg: cfg, log: cfg.Log, inUse: map[int]bool{}, next: firstEven(cfg.Ports)}, nil
+	if cfg.Loops <= 0 {
+		cfg.Loops = loopCount()
+	}
+	p := &PortPool{cfg: cfg, log: cfg.Log, inUse: map[int]*loop{}, next: firstEven(cfg.Ports)}
+	p.loops = make([]*loop, cfg.Loops)
+	p.loopLoad = make([]int, cfg.Loops)
+	for i := range p.loops {
+		p.loops[i] = &loop{pool: p}
+	}
+	return p, nil
 }
 
 // firstEven is the lowest even port of r.
@@ -99,9 +114,9 @@ func (p *PortPool) InUse() int {
 	return len(p.inUse)
 }
 
-// Allocate binds a new endpoint's RTP and RTCP sockets and starts their
-// readers. The endpoint sends nothing until SetRemote or a received packet
-// tells it where to.
+// Allocate binds a new endpoint's RTP and RTCP sockets and hands them to
+// the least busy relay loop. The endpoint sends nothing until SetRemote or
+// a received packet tells it where to.
 func (p *PortPool) Allocate() (*Endpoint, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -113,20 +128,33 @@ func (p *PortPool) Allocate() (*Endpoint, error) {
 		if p.next+1 > p.cfg.Ports.Last {
 			p.next = first
 		}
-		if p.inUse[port] {
+		if p.inUse[port] != nil {
 			continue
 		}
-		rtpConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.cfg.IP, uint16(port))))
+		rtpFD, err := openUDP(netip.AddrPortFrom(p.cfg.IP, uint16(port)))
 		if err != nil {
 			continue // taken by someone else
 		}
-		rtcpConn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.cfg.IP, uint16(port+1))))
+		rtcpFD, err := openUDP(netip.AddrPortFrom(p.cfg.IP, uint16(port+1)))
 		if err != nil {
-			_ = rtpConn.Close()
+			_ = unix.Close(rtpFD)
 			continue
 		}
-		p.inUse[port] = true
-		return newEndpoint(p, port, rtpConn, rtcpConn), nil
+		li := 0
+		for i, n := range p.loopLoad {
+			if n < p.loopLoad[li] {
+				li = i
+			}
+		}
+		e := newEndpoint(p, p.loops[li], port, rtpFD, rtcpFD)
+		if err := e.loop.add(e); err != nil {
+			_ = unix.Close(rtpFD)
+			_ = unix.Close(rtcpFD)
+			return nil, err
+		}
+		p.inUse[port] = e.loop
+		p.loopLoad[li]++
+		return e, nil
 	}
 	return nil, ErrNoPorts
 }
@@ -135,5 +163,10 @@ func (p *PortPool) Allocate() (*Endpoint, error) {
 func (p *PortPool) release(port int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for i, l := range p.loops {
+		if l == p.inUse[port] {
+			p.loopLoad[i]--
+		}
+	}
 	delete(p.inUse, port)
 }

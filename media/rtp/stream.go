@@ -36,10 +36,9 @@ type outStream struct {
 	tsOff   uint32
 }
 
-// rewrite renumbers p (received at now) into the stream.
+// rewrite renumbers p (received at now) into the stream. The caller holds
+// o.mu (it also guards the send that follows).
 func (o *outStream) rewrite(p *Packet, src uint64, now int64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	same := o.haveSrc && src == o.src && p.SSRC == o.srcSSRC
 	if same {
 		if d := int32(int16(p.Sequence - o.srcSeq)); d < -maxMisorder || d > maxDropout {
