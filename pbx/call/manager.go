@@ -103,8 +103,11 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Unlock()
 	for _, c := range runs {
 		// The caller's leg is safe to hang up from here; the call's owner
-		// goroutine sees it end and tears down the rest.
-		c.in.Hangup(CauseShutdown)
+		// goroutine sees it end and tears down the rest. All at once: a
+		// hang-up waits for the phone's answer (a BYE's 200, an error
+		// response's ACK), and a phone that is gone would make the calls
+		// after it wait in turn.
+		go c.in.Hangup(CauseShutdown)
 	}
 	done := make(chan struct{})
 	go func() { m.calls.Wait(); close(done) }()
