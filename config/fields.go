@@ -30,36 +30,11 @@ type field struct {
 // (which is also the order problems are reported in).
 func fields() []field {
 	return []field{
-		{
-			name: "data_dir", env: "APPLIANCE_DATA_DIR", flag: "data-dir",
-			usage: "data directory (store, recordings, self-signed certificate)",
-			set:   func(c *Config, s string) error { c.DataDir = s; return nil },
-			get:   func(c Config) string { return c.DataDir },
-		},
-		{
-			name: "http_addr", env: "APPLIANCE_HTTP_ADDR", flag: "http-addr",
-			usage: "HTTP listen address, host:port",
-			set:   func(c *Config, s string) error { c.HTTPAddr = s; return nil },
-			get:   func(c Config) string { return c.HTTPAddr },
-		},
-		{
-			name: "https_addr", env: "APPLIANCE_HTTPS_ADDR", flag: "https-addr",
-			usage: "HTTPS listen address, host:port",
-			set:   func(c *Config, s string) error { c.HTTPSAddr = s; return nil },
-			get:   func(c Config) string { return c.HTTPSAddr },
-		},
-		{
-			name: "sip_addr", env: "APPLIANCE_SIP_ADDR", flag: "sip-addr",
-			usage: "SIP listen address for UDP and TCP, host:port",
-			set:   func(c *Config, s string) error { c.SIPAddr = s; return nil },
-			get:   func(c Config) string { return c.SIPAddr },
-		},
-		{
-			name: "sip_tls_addr", env: "APPLIANCE_SIP_TLS_ADDR", flag: "sip-tls-addr",
-			usage: "SIP over TLS listen address, host:port (the HTTPS certificate)",
-			set:   func(c *Config, s string) error { c.SIPTLSAddr = s; return nil },
-			get:   func(c Config) string { return c.SIPTLSAddr },
-		},
+		stringField("data_dir", "APPLIANCE_DATA_DIR", "data-dir", "data directory (store, recordings, self-signed certificate)", func(c *Config) *string { return &c.DataDir }),
+		stringField("http_addr", "APPLIANCE_HTTP_ADDR", "http-addr", "HTTP listen address, host:port", func(c *Config) *string { return &c.HTTPAddr }),
+		stringField("https_addr", "APPLIANCE_HTTPS_ADDR", "https-addr", "HTTPS listen address, host:port", func(c *Config) *string { return &c.HTTPSAddr }),
+		stringField("sip_addr", "APPLIANCE_SIP_ADDR", "sip-addr", "SIP listen address for UDP and TCP, host:port", func(c *Config) *string { return &c.SIPAddr }),
+		stringField("sip_tls_addr", "APPLIANCE_SIP_TLS_ADDR", "sip-tls-addr", "SIP over TLS listen address, host:port (the HTTPS certificate)", func(c *Config) *string { return &c.SIPTLSAddr }),
 		{
 			name: "sip_max_udp_message", env: "APPLIANCE_SIP_MAX_UDP_MESSAGE", flag: "sip-max-udp-message",
 			usage: "largest SIP message sent over UDP, in bytes (1300-65000)",
@@ -86,24 +61,10 @@ func fields() []field {
 			},
 			get: func(c Config) string { return c.RTPPorts.String() },
 		},
-		{
-			name: "public_ip", env: "APPLIANCE_PUBLIC_IP", flag: "public-ip",
-			usage: "public IP address for SIP and SDP behind NAT (empty: automatic)",
-			set:   func(c *Config, s string) error { c.PublicIP = s; return nil },
-			get:   func(c Config) string { return c.PublicIP },
-		},
-		{
-			// No flag: a password on the command line shows in ps.
-			name: "admin_password", env: "APPLIANCE_ADMIN_PASSWORD",
-			set: func(c *Config, s string) error { c.AdminPassword = s; return nil },
-			get: func(c Config) string { return c.AdminPassword },
-		},
-		{
-			name: "log_level", env: "APPLIANCE_LOG_LEVEL", flag: "log-level",
-			usage: "log level: debug, info, warn or error",
-			set:   func(c *Config, s string) error { c.LogLevel = s; return nil },
-			get:   func(c Config) string { return c.LogLevel },
-		},
+		stringField("public_ip", "APPLIANCE_PUBLIC_IP", "public-ip", "public IP address for SIP and SDP behind NAT (empty: automatic)", func(c *Config) *string { return &c.PublicIP }),
+		// No flag: a password on the command line shows in ps.
+		stringField("admin_password", "APPLIANCE_ADMIN_PASSWORD", "", "", func(c *Config) *string { return &c.AdminPassword }),
+		stringField("log_level", "APPLIANCE_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		{
 			name: "trusted_networks", env: "APPLIANCE_TRUSTED_NETWORKS", flag: "trusted-networks",
 			usage: "comma-separated CIDRs exempt from the per-address login lock-out and SIP bans",
@@ -121,31 +82,10 @@ func fields() []field {
 				return err
 			},
 		},
-		{
-			name: "tls_cert_file", env: "APPLIANCE_TLS_CERT_FILE", flag: "tls-cert-file",
-			usage: "PEM certificate file for HTTPS (empty: self-signed, kept in the data directory)",
-			set:   func(c *Config, s string) error { c.TLSCertFile = s; return nil },
-			get:   func(c Config) string { return c.TLSCertFile },
-		},
-		{
-			name: "tls_key_file", env: "APPLIANCE_TLS_KEY_FILE", flag: "tls-key-file",
-			usage: "PEM private key file for -tls-cert-file",
-			set:   func(c *Config, s string) error { c.TLSKeyFile = s; return nil },
-			get:   func(c Config) string { return c.TLSKeyFile },
-		},
-		{
-			name: "session_ttl", env: "APPLIANCE_SESSION_TTL", flag: "session-ttl",
-			usage: "web session lifetime, 1m to 720h",
-			set: func(c *Config, s string) error {
-				d, err := ParseDuration(s)
-				if err != nil {
-					return err
-				}
-				c.SessionTTL = d
-				return nil
-			},
-			get: func(c Config) string { return c.SessionTTL.String() },
-		},
+		stringField("tls_cert_file", "APPLIANCE_TLS_CERT_FILE", "tls-cert-file", "PEM certificate file for HTTPS (empty: self-signed, kept in the data directory)", func(c *Config) *string { return &c.TLSCertFile }),
+		stringField("tls_key_file", "APPLIANCE_TLS_KEY_FILE", "tls-key-file", "PEM private key file for -tls-cert-file", func(c *Config) *string { return &c.TLSKeyFile }),
+		durationField("session_ttl", "APPLIANCE_SESSION_TTL", "session-ttl", "web session lifetime, 1m to 720h",
+			func(c *Config) *Duration { return &c.SessionTTL }),
 		durationField("ring_timeout", "APPLIANCE_RING_TIMEOUT", "ring-timeout", "how long a called extension rings, 5s to 10m",
 			func(c *Config) *Duration { return &c.RingTimeout }),
 		durationField("media_timeout", "APPLIANCE_MEDIA_TIMEOUT", "media-timeout", "hang up a call after this long without RTP, 10s to 1h",
@@ -212,6 +152,15 @@ func formatNetworks(p []netip.Prefix) string {
 		s[i] = n.String()
 	}
 	return strings.Join(s, ",")
+}
+
+// stringField is a field holding a string as given (flag "" for none).
+func stringField(name, env, flag, usage string, at func(*Config) *string) field {
+	return field{
+		name: name, env: env, flag: flag, usage: usage,
+		set: func(c *Config, s string) error { *at(c) = s; return nil },
+		get: func(c Config) string { return *at(&c) },
+	}
 }
 
 // durationField is a field holding a Duration.
