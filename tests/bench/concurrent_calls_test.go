@@ -40,6 +40,9 @@ type concurrentResult struct {
 	CalleeEnded  int      `json:"callee_ended"`
 	GenCPUS      float64  `json:"gen_cpu_s"`
 	FirstErrors  []string `json:"first_errors"`
+	// Diag is rtpload's diagnosis of legs without audio, logged as it is
+	// when a run is not clean.
+	Diag json.RawMessage `json:"diag"`
 }
 
 // BenchmarkConcurrentCalls sets up BENCH_CALLS (default 500) G.711 calls
@@ -119,6 +122,7 @@ func reportConcurrent(b *testing.B, n int, res concurrentResult, cpu, wall time.
 	b.Logf("generator: %.2f CPU s in the window, worst tick lag %.1f ms; hang-ups failed %d, callee saw %d BYEs; errors: %s",
 		res.GenCPUS, m.MaxTickLag, res.HangupFailed, res.CalleeEnded, fmtErrs(res.FirstErrors))
 	if res.SetupFailed > 0 || m.Lost > 0 || m.Crossed > 0 || m.Deaf > 0 {
+		b.Logf("rtpload's diagnosis: %s", res.Diag)
 		b.Errorf("not clean at %d calls: %d setups failed, %d packets lost, %d legs crossed, %d deaf", n, res.SetupFailed, m.Lost, m.Crossed, m.Deaf)
 	}
 }

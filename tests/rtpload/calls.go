@@ -52,6 +52,18 @@ type calleeSide struct {
 	legs  map[string]int    // Call-ID → leg
 	ended atomic.Int64
 	bad   atomic.Int64 // INVITEs that could not be answered
+	// What the box sent, for the diagnosis of a leg without audio.
+	invites, retrans, byes, strayByes, cancels atomic.Int64
+	badReasons                                 []string // the first few, under mu
+}
+
+// refuse answers an INVITE with 488 and notes why (c.mu held).
+func (c *calleeSide) refuse(e *endpoint, m *message, from *net.UDPAddr, why string) {
+	c.bad.Add(1)
+	if len(c.badReasons) < 5 {
+		c.badReasons = append(c.badReasons, why)
+	}
+	_ = e.send(response(m, 488, "Not Acceptable Here", randomToken(4), "", nil), from)
 }
 
 func (c *calleeSide) handle(e *endpoint, m *message, from *net.UDPAddr) {
@@ -62,20 +74,25 @@ func (c *calleeSide) handle(e *endpoint, m *message, from *net.UDPAddr) {
 	case "INVITE":
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		c.invites.Add(1)
 		if res, ok := c.sent[callID]; ok {
+			c.retrans.Add(1)
 			_ = e.send(res, from) // the box did not get our 200
 			return
 		}
 		ip, port, err := sdpMedia(m.body)
-		i := int(c.next.Add(1)) - 1
-		if err != nil || i >= len(c.m.legs) {
-			c.bad.Add(1)
-			_ = e.send(response(m, 488, "Not Acceptable Here", randomToken(4), "", nil), from)
+		if err != nil {
+			c.refuse(e, m, from, fmt.Sprintf("INVITE %s: %v: %q", callID, err, m.body))
 			return
 		}
+		i := int(c.next.Add(1)) - 1
+		if i >= len(c.m.legs) {
+			c.refuse(e, m, from, fmt.Sprintf("INVITE %s: no callee leg left", callID))
+			return
+		}
+		c.m.legs[i].callID = callID
 		if err := c.m.activate(i, ip, port); err != nil {
-			c.bad.Add(1)
-			_ = e.send(response(m, 488, "Not Acceptable Here", randomToken(4), "", nil), from)
+			c.refuse(e, m, from, fmt.Sprintf("INVITE %s: %v", callID, err))
 			return
 		}
 		user := userOf(uriOf(m.get("to")))
@@ -85,14 +102,20 @@ func (c *calleeSide) handle(e *endpoint, m *message, from *net.UDPAddr) {
 		_ = e.send(res, from)
 	case "BYE":
 		c.mu.Lock()
+		c.byes.Add(1)
 		if i, ok := c.legs[callID]; ok {
-			c.m.legs[i].active.Store(false)
+			c.m.deactivate(i)
 			delete(c.legs, callID)
 			c.ended.Add(1)
+		} else {
+			c.strayByes.Add(1)
 		}
 		c.mu.Unlock()
 		_ = e.send(response(m, 200, "OK", "", "", nil), from)
 	default: // OPTIONS (qualify), UPDATE (session refresh), CANCEL
+		if m.method == "CANCEL" {
+			c.cancels.Add(1)
+		}
 		_ = e.send(response(m, 200, "OK", randomToken(4), "", nil), from)
 	}
 }
@@ -155,8 +178,9 @@ func placeCall(ctx context.Context, cfg callsConfig, ep *endpoint, m *media, i i
 	// From here the call is up: a failure still returns d, to be hung up.
 	ip, port, err := sdpMedia(res.body)
 	if err != nil {
-		return d, fmt.Errorf("the 200 of %s→%s: %w", caller, callee, err)
+		return d, fmt.Errorf("the 200 of %s→%s: %w: %q", caller, callee, err, res.body)
 	}
+	m.legs[i].callID = d.callID
 	return d, m.activate(i, ip, port)
 }
 
@@ -196,6 +220,7 @@ type callsResult struct {
 	CalleeEnded  int64       `json:"callee_ended"`
 	GenCPUS      float64     `json:"gen_cpu_s"`
 	FirstErrors  []string    `json:"first_errors,omitempty"`
+	Diag         diagnosis   `json:"diag"`
 }
 
 // runCalls registers the callees, places cfg.calls calls, measures the
@@ -311,6 +336,7 @@ func runCalls(ctx context.Context, cfg callsConfig, out *reporter) error {
 	stopMedia()
 	waitMedia()
 	res.Media = m.result()
+	res.Diag = diagnose(m, callee, res.Established)
 
 	// Hang up at the setup rate.
 	tick = time.NewTicker(time.Duration(float64(time.Second) / cfg.rate))

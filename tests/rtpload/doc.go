@@ -12,6 +12,10 @@
 // every socket. Each payload carries its stream, sequence number and send
 // time, which the relay forwards untouched (PCMU on both legs), so the
 // receiver counts lost, late (over 40 ms) and misrouted packets exactly.
+// The result's "diag" names every leg that did not carry audio both ways
+// (never activated, stopped early, unable to send, deaf, crossed, or
+// sharing a box port with another leg) and what the box sent the callees,
+// so a leg without audio can be traced to its Call-ID.
 //
 // "register" keeps a pool of endpoints, each on its own UDP socket,
 // registered with digest auth (MD5 or SHA-256) and refreshing on a fixed

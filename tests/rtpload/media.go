@@ -82,6 +82,12 @@ type leg struct {
 	peer unix.SockaddrInet4 // the box's port for this leg, set before active
 	// active is set once the leg's call is up, after peer.
 	active atomic.Bool
+	// For the diagnosis of a leg that heard nothing: the call it was
+	// given to (set before active), how often it was activated, and when
+	// (probe time) a BYE deactivated it.
+	callID      string
+	activations atomic.Int32
+	stoppedAt   atomic.Int64
 
 	// Sender side.
 	ssrc    uint32
@@ -89,6 +95,7 @@ type leg struct {
 	ts      uint32
 	n       uint32 // probe sequence
 	sentWin uint64 // packets sent inside the window
+	sendErr uint64 // packets the kernel refused (a full buffer, a bad peer)
 
 	// Receiver side, about packets this leg sent (indexed by sender).
 	recvWin, lateWin uint64
@@ -192,8 +199,16 @@ func (m *media) activate(i int, ip string, port int) error {
 	}
 	l := m.legs[i]
 	l.peer = unix.SockaddrInet4{Addr: a.As4(), Port: port}
+	l.activations.Add(1)
 	l.active.Store(true)
 	return nil
+}
+
+// deactivate stops sending on leg i (its call was hung up).
+func (m *media) deactivate(i int) {
+	l := m.legs[i]
+	l.stoppedAt.Store(m.now())
+	l.active.Store(false)
 }
 
 // pace sends one packet on every active leg each frameInterval until ctx
@@ -233,7 +248,10 @@ func (m *media) pace(ctx context.Context) {
 			l.n++
 			// A full socket buffer drops the packet: the receiver counts
 			// it lost, which is what it is.
-			if err := unix.Sendto(l.fd, pkt, 0, &l.peer); err == nil && m.inWindow(sent) {
+			switch err := unix.Sendto(l.fd, pkt, 0, &l.peer); {
+			case err != nil:
+				l.sendErr++
+			case m.inWindow(sent):
 				l.sentWin++
 			}
 		}

@@ -47,7 +47,11 @@ var compactNames = map[string]string{
 }
 
 // parseMessage reads one SIP message from a datagram. It checks what this
-// user agent relies on (a start line, Call-ID, CSeq, Via) and no more.
+// user agent relies on (a start line, Call-ID, CSeq, Via) and no more. The
+// message keeps nothing of b: the endpoint reads every datagram into one
+// buffer and hands responses to other goroutines, so a body sharing b
+// would be overwritten by the next datagram before its transaction reads
+// it (a 200's SDP replaced by another call's, or by a body-less message).
 func parseMessage(b []byte) (*message, error) {
 	head, body, ok := bytes.Cut(b, []byte("\r\n\r\n"))
 	if !ok {
@@ -109,6 +113,7 @@ func parseMessage(b []byte) (*message, error) {
 		}
 		m.body = m.body[:l]
 	}
+	m.body = bytes.Clone(m.body)
 	return m, nil
 }
 
