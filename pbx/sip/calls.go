@@ -103,18 +103,10 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 	srv.Handle(sip.INVITE, c.onInvite)
 	srv.Handle(sip.ACK, c.onAck)
 	srv.Handle(sip.BYE, c.onBye)
-	srv.Handle(sip.UPDATE, func(req *sip.Request, tx sip.ServerTransaction) {
-		if l := c.findLeg(req); l != nil {
-			l.onUpdate(req, tx)
-			return
-		}
-		srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-	})
-	srv.Handle(sip.CANCEL, func(req *sip.Request, tx sip.ServerTransaction) {
-		// A CANCEL that matched an INVITE was answered by the transaction
-		// layer; this one matched nothing.
-		srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-	})
+	srv.Handle(sip.UPDATE, c.onUpdate)
+	// A CANCEL that matched an INVITE was answered by the transaction
+	// layer; one that reaches the handler matched nothing.
+	srv.Handle(sip.CANCEL, c.noDialog)
 	return c
 }
 
@@ -221,6 +213,19 @@ func (c *Calls) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		l.onBye(req, tx)
 		return
 	}
+	c.noDialog(req, tx)
+}
+
+func (c *Calls) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if l := c.findLeg(req); l != nil {
+		l.onUpdate(req, tx)
+		return
+	}
+	c.noDialog(req, tx)
+}
+
+// noDialog answers an in-dialog request that matches no call.
+func (c *Calls) noDialog(req *sip.Request, tx sip.ServerTransaction) {
 	c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 }
 
@@ -236,7 +241,7 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			l.onReinvite(req, tx)
 			return
 		}
-		c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		c.noDialog(req, tx)
 		return
 	}
 	ext, ok := c.srv.Authenticate(req, tx)
