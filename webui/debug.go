@@ -12,7 +12,8 @@ import (
 // debugProfile serves Go's runtime profiles (CPU, heap, goroutines...) to
 // admins, for diagnosing a box under load without restarting it:
 //
-//	go tool pprof -http :8000 'https://box:8443/api/v1/debug/pprof/heap' (with a bearer token)
+//	curl -sk -H 'Authorization: Bearer TOKEN' https://box:8443/api/v1/debug/pprof/heap > heap.pb.gz
+//	go tool pprof -top heap.pb.gz
 func (s *Server) debugProfile(c *fiber.Ctx) error {
 	name := strings.TrimPrefix(c.Params("*"), "/")
 	var h http.Handler
