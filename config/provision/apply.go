@@ -296,12 +296,7 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 			nu.PasswordChanged = now
 		}
 
-		switch {
-		case !exists:
-			p.changes = append(p.changes, Change{Action: ActionCreate, Kind: KindUser, Name: name})
-		case len(fields) > 0:
-			p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindUser, Name: name, Fields: fields})
-		default:
+		if !p.record(KindUser, name, exists, fields) {
 			continue
 		}
 		p.puts = append(p.puts, nu)
@@ -374,12 +369,7 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 			}
 		}
 
-		switch {
-		case !exists:
-			p.changes = append(p.changes, Change{Action: ActionCreate, Kind: KindExtension, Name: number})
-		case len(fields) > 0:
-			p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindExtension, Name: number, Fields: fields})
-		default:
+		if !p.record(KindExtension, number, exists, fields) {
 			continue
 		}
 		p.extPuts = append(p.extPuts, ne)
@@ -491,4 +481,19 @@ func (p *plan) write(tx *store.Tx, actor string) error {
 		}
 	}
 	return nil
+}
+
+// record adds the change an object makes to the plan: a create when it is
+// new, an update naming the fields that differ, nothing (false) when it is
+// already as the document says.
+func (p *plan) record(kind, name string, exists bool, fields []string) bool {
+	switch {
+	case !exists:
+		p.changes = append(p.changes, Change{Action: ActionCreate, Kind: kind, Name: name})
+	case len(fields) > 0:
+		p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: kind, Name: name, Fields: fields})
+	default:
+		return false
+	}
+	return true
 }
