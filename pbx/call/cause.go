@@ -19,6 +19,7 @@ const (
 	CauseShutdown                // the appliance is stopping
 	CauseCongestion              // a limit (calls, ports) was reached
 	CauseSessionExpired          // the session timer ran out (RFC 4028): the peer vanished
+	CauseTransferred             // the leg's party was transferred elsewhere (or its leg replaced)
 )
 
 var causeNames = [...]string{
@@ -36,6 +37,7 @@ var causeNames = [...]string{
 	CauseShutdown:          "shutdown",
 	CauseCongestion:        "congestion",
 	CauseSessionExpired:    "session_expired",
+	CauseTransferred:       "transferred",
 }
 
 func (c Cause) String() string {

@@ -26,6 +26,11 @@ type Target struct {
 	Device   Device
 	Party    Party
 	MaxCalls int // concurrent calls the device may take part in (0: no limit)
+	DND      bool
+	Forward  Forwarding
+	// PickupGroup is the group whose members may pick up this device's
+	// ringing calls with the group pickup code ("": none).
+	PickupGroup string
 }
 
 // Directory resolves numbers (the dialplan, for now: extensions).
@@ -50,6 +55,12 @@ type Options struct {
 	Registerer prometheus.Registerer
 	Limits     Limits
 	Now        func() time.Time
+	// Player plays hold music, ring-back and feature-code tones (nil:
+	// silence).
+	Player Player
+	// Features is the feature-code table and the settings the codes
+	// change (nil: no feature codes).
+	Features Features
 }
 
 // Manager runs calls: one owner goroutine per call.
@@ -63,7 +74,9 @@ type Manager struct {
 	mu     sync.Mutex
 	active map[Device]int // calls each device takes part in
 	runs   map[*callRun]struct{}
-	closed bool // Shutdown was called: new calls are refused
+	owners map[ChannelID]*callRun // which call owns each leg, for transfers and Replaces
+	ringIx map[*callRun]ringInfo  // calls ringing a device now, for pickup
+	closed bool                   // Shutdown was called: new calls are refused
 	calls  sync.WaitGroup
 }
 
@@ -88,6 +101,8 @@ func NewManager(opts Options) *Manager {
 		metrics: newMetrics(opts.Registerer),
 		active:  make(map[Device]int),
 		runs:    make(map[*callRun]struct{}),
+		owners:  make(map[ChannelID]*callRun),
+		ringIx:  make(map[*callRun]ringInfo),
 	}
 }
 
@@ -153,15 +168,7 @@ func (m *Manager) release(d Device) {
 // its own goroutine; Incoming returns at once. callerLimit is the calling
 // device's concurrent-call limit (0: none).
 func (m *Manager) Incoming(in Channel, from Party, dialed string, callerLimit int) {
-	c := &callRun{
-		m:      m,
-		serial: m.serials.next(m.now()),
-		in:     in,
-		from:   from,
-		dialed: dialed,
-		start:  m.now(),
-	}
-	c.log = m.log.With("serial", string(c.serial), "from", from.Number, "to", dialed)
+	c := m.newRun(in, from, dialed)
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -180,6 +187,125 @@ func (m *Manager) Incoming(in Channel, from Party, dialed string, callerLimit in
 		}()
 		c.run(callerLimit)
 	}()
+}
+
+func (m *Manager) newRun(in Channel, from Party, dialed string) *callRun {
+	c := &callRun{
+		m:      m,
+		serial: m.serials.next(m.now()),
+		in:     in,
+		from:   from,
+		dialed: dialed,
+		start:  m.now(),
+		ctl:    make(chan func(), 4),
+		exited: make(chan struct{}),
+	}
+	c.log = m.log.With("serial", string(c.serial), "from", from.Number, "to", dialed)
+	return c
+}
+
+// own records that c owns the leg (nil: the leg left every call).
+func (m *Manager) own(id ChannelID, c *callRun) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c == nil {
+		delete(m.owners, id)
+		return
+	}
+	m.owners[id] = c
+}
+
+// disownAll forgets every leg c still owns (the call ended).
+func (m *Manager) disownAll(c *callRun) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, o := range m.owners {
+		if o == c {
+			delete(m.owners, id)
+		}
+	}
+}
+
+// ringInfo is what pickup needs to know of a ringing call (a copy: the
+// ringState itself belongs to the call's owner).
+type ringInfo struct {
+	device Device
+	group  string
+	since  time.Time
+}
+
+func (m *Manager) setRinging(c *callRun, rs *ringState) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rs == nil {
+		delete(m.ringIx, c)
+		return
+	}
+	m.ringIx[c] = ringInfo{device: rs.device, group: rs.group, since: rs.since}
+}
+
+// ringingFor finds the call that has rung longest among those match
+// accepts.
+func (m *Manager) ringingFor(match func(ringInfo) bool) *callRun {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var best *callRun
+	var since time.Time
+	for c, ri := range m.ringIx {
+		if match(ri) && (best == nil || ri.since.Before(since)) {
+			best, since = c, ri.since
+		}
+	}
+	return best
+}
+
+func (m *Manager) ownerOf(id ChannelID) *callRun {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.owners[id]
+}
+
+// do runs f on c's owner goroutine and waits for it, or reports false when
+// the call has ended (or does not take it within a few seconds: an owner
+// busy that long is dialing, and the request is better refused).
+func (c *callRun) do(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case c.ctl <- func() { f(); close(done) }:
+	case <-c.exited:
+		return false
+	case <-time.After(5 * time.Second):
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-c.exited:
+		// The run may have taken f just before exiting without running it.
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// Replace takes an incoming leg that replaces one of a call's legs (SIP
+// INVITE with Replaces): an attended transfer completed by the target, or
+// a phone picking up a ringing call through its busy lamp. earlyOnly
+// refuses it when the named leg has been answered. The new leg is hung up
+// when the named leg belongs to no call or cannot be replaced.
+func (m *Manager) Replace(in Channel, from Party, replaced ChannelID, earlyOnly bool) {
+	target := m.ownerOf(replaced)
+	if target == nil {
+		in.Hangup(CauseNotFound)
+		return
+	}
+	ok := false
+	if !target.do(func() { ok = target.replace(in, replaced, earlyOnly) }) || !ok {
+		in.Hangup(CauseBusy)
+	}
 }
 
 // serials makes call serial numbers: the start time to the microsecond,
@@ -202,290 +328,6 @@ func (s *serials) next(now time.Time) Serial {
 	}
 	t := time.UnixMicro(v).UTC()
 	return Serial(fmt.Sprintf("%s%06d", t.Format("20060102150405"), v%1_000_000))
-}
-
-// callRun is one call, owned by one goroutine (run).
-type callRun struct {
-	m      *Manager
-	serial Serial
-	in     Channel
-	from   Party
-	dialed string
-	log    *slog.Logger
-
-	start, answered, end time.Time
-	target               Target
-	winner               Outgoing
-	legs                 []Outgoing
-	cause                Cause
-	hangupBy             string
-}
-
-func (c *callRun) run(callerLimit int) {
-	m := c.m
-	m.metrics.active.Inc()
-	defer m.metrics.active.Dec()
-	caller := c.in.Device()
-	if !m.take(caller, callerLimit) {
-		c.finish(CauseCongestion, "system")
-		return
-	}
-	defer m.release(caller)
-	m.opts.Devices.inUse(caller, 1)
-	defer m.opts.Devices.inUse(caller, -1)
-	m.publish("call.started", c, nil)
-
-	t, err := m.opts.Directory.Lookup(c.dialed)
-	if err != nil {
-		cause := CauseFailed
-		if errors.Is(err, ErrNotFound) {
-			cause = CauseNotFound
-		}
-		c.finish(cause, "system")
-		return
-	}
-	c.target = t
-	if !m.take(t.Device, t.MaxCalls) {
-		c.finish(CauseBusy, "system")
-		return
-	}
-	defer m.release(t.Device)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	legs, err := m.opts.Dialer.Dial(ctx, t.Device, c.from, t.Party, c.in)
-	if err != nil || len(legs) == 0 {
-		cause := CauseUnavailable
-		if err != nil && !errors.Is(err, ErrUnavailable) {
-			cause = CauseFailed
-			c.log.Warn("dial failed", "device", t.Device, "err", err)
-		}
-		c.finish(cause, "system")
-		return
-	}
-	c.legs = legs
-	m.opts.Devices.ringing(t.Device, 1)
-	cause, by := c.ring()
-	m.opts.Devices.ringing(t.Device, -1)
-	if c.winner == nil {
-		c.finish(cause, by)
-		return
-	}
-	m.opts.Devices.inUse(t.Device, 1)
-	cause, by = c.talk()
-	m.opts.Devices.inUse(t.Device, -1)
-	c.finish(cause, by)
-}
-
-// ring waits for one leg to answer, the caller to give up, every leg to
-// fail, or the ring timeout. It relays ringing and early media to the caller.
-func (c *callRun) ring() (Cause, string) {
-	m := c.m
-	timer := time.NewTimer(m.opts.Limits.RingTimeout)
-	defer timer.Stop()
-
-	events := make(chan legEvent, 8)
-	stop := make(chan struct{})
-	defer close(stop)
-	for _, leg := range c.legs {
-		go forward(leg, events, stop)
-	}
-	var unbridgeEarly func()
-	defer func() {
-		if unbridgeEarly != nil && c.winner == nil {
-			unbridgeEarly()
-		}
-	}()
-	progressed, setupSeen := false, false
-	failed := map[Outgoing]Cause{}
-	for {
-		select {
-		case <-c.in.Done():
-			c.hangupLegs(CauseCancelled, nil)
-			return CauseCancelled, "caller"
-		case <-timer.C:
-			c.hangupLegs(CauseNoAnswer, nil)
-			c.in.Hangup(CauseNoAnswer)
-			return CauseNoAnswer, "system"
-		case ev := <-events:
-			if !setupSeen && ev.kind != EventUnknown {
-				setupSeen = true
-				m.metrics.setup.Observe(m.now().Sub(c.start).Seconds())
-			}
-			switch ev.kind {
-			case EventRinging:
-				if !progressed {
-					progressed = true
-					if err := c.in.Progress(false); err != nil {
-						c.log.Debug("progress to caller", "err", err)
-					}
-					m.publish("call.ringing", c, nil)
-				}
-			case EventEarlyMedia:
-				if unbridgeEarly == nil {
-					if u, err := m.opts.Bridger.Bridge(c.in, ev.leg); err == nil {
-						unbridgeEarly = u
-						if err := c.in.Progress(true); err != nil {
-							c.log.Debug("early media to caller", "err", err)
-						}
-						progressed = true
-					}
-				}
-			case EventAnswered:
-				c.winner = ev.leg
-				c.hangupLegs(CauseAnsweredElsewhere, ev.leg)
-				if unbridgeEarly != nil {
-					unbridgeEarly()
-					unbridgeEarly = nil
-				}
-				return CauseNormal, ""
-			case EventUnknown: // the leg ended
-				failed[ev.leg] = ev.leg.Cause()
-				if len(failed) == len(c.legs) {
-					cause := worstFailure(failed)
-					c.in.Hangup(cause)
-					return cause, "callee"
-				}
-			}
-		}
-	}
-}
-
-// worstFailure picks the cause the caller hears when every leg failed: busy
-// wins (someone is there), then rejected, then no answer, then unavailable.
-func worstFailure(failed map[Outgoing]Cause) Cause {
-	order := []Cause{CauseBusy, CauseRejected, CauseNoAnswer, CauseUnavailable}
-	for _, want := range order {
-		for _, got := range failed {
-			if got == want {
-				return want
-			}
-		}
-	}
-	for _, got := range failed {
-		return got
-	}
-	return CauseFailed
-}
-
-type legEvent struct {
-	leg  Outgoing
-	kind EventKind // EventUnknown: the leg ended
-}
-
-// forward turns one leg's events and end into legEvents until stop.
-func forward(leg Outgoing, out chan<- legEvent, stop <-chan struct{}) {
-	for {
-		select {
-		case k := <-leg.Events():
-			select {
-			case out <- legEvent{leg, k}:
-			case <-stop:
-				return
-			}
-		case <-leg.Done():
-			select {
-			case out <- legEvent{leg, EventUnknown}:
-			case <-stop:
-			}
-			return
-		case <-stop:
-			return
-		}
-	}
-}
-
-func (c *callRun) hangupLegs(cause Cause, except Outgoing) {
-	for _, leg := range c.legs {
-		if leg != except {
-			leg.Hangup(cause)
-		}
-	}
-}
-
-// talk answers the caller, bridges the two legs and waits for either to end.
-func (c *callRun) talk() (Cause, string) {
-	m := c.m
-	unbridge, err := m.opts.Bridger.Bridge(c.in, c.winner)
-	if err != nil {
-		c.log.Error("bridge", "err", err)
-		c.winner.Hangup(CauseFailed)
-		c.in.Hangup(CauseFailed)
-		return CauseFailed, "system"
-	}
-	defer unbridge()
-	if err := c.in.Answer(context.Background()); err != nil {
-		c.log.Warn("answer caller", "err", err)
-		c.winner.Hangup(CauseFailed)
-		c.in.Hangup(CauseFailed)
-		return CauseFailed, "system"
-	}
-	c.answered = m.now()
-	m.publish("call.answered", c, nil)
-	select {
-	case <-c.in.Done():
-		cause := c.in.Cause()
-		c.winner.Hangup(cause)
-		return cause, "caller"
-	case <-c.winner.Done():
-		cause := c.winner.Cause()
-		c.in.Hangup(cause)
-		return cause, "callee"
-	}
-}
-
-// finish ends the caller's leg if still up, writes the CDR (durable before
-// the end is published) and publishes call.ended.
-func (c *callRun) finish(cause Cause, by string) {
-	m := c.m
-	c.in.Hangup(cause)
-	c.end = m.now()
-	c.cause, c.hangupBy = cause, by
-	cdr := c.record()
-	if m.opts.Records != nil {
-		if err := m.opts.Records.AddCDR(cdr); err != nil {
-			c.log.Error("write CDR", "err", err)
-		}
-	}
-	m.metrics.total.WithLabelValues(cdr.Result).Inc()
-	m.publish("call.ended", c, map[string]any{"result": cdr.Result, "cause": cdr.Cause, "hangup_by": by})
-	c.log.Info("call ended", "result", cdr.Result, "cause", cdr.Cause)
-}
-
-func (c *callRun) record() store.CDR {
-	cdr := store.CDR{
-		Serial:     string(c.serial),
-		Start:      c.start,
-		Answer:     c.answered,
-		End:        c.end,
-		Caller:     c.from.Number,
-		CallerName: c.from.Name,
-		Callee:     c.dialed,
-		Direction:  "internal",
-		Result:     c.cause.Result(!c.answered.IsZero()),
-		Cause:      c.cause.String(),
-		HangupBy:   c.hangupBy,
-	}
-	cdr.Legs = append(cdr.Legs, leg(c.in, "caller", c.start, c.answered, c.end))
-	for _, l := range c.legs {
-		var answered time.Time
-		if Outgoing(l) == c.winner {
-			answered = c.answered
-		}
-		cdr.Legs = append(cdr.Legs, leg(l, "callee", c.start, answered, c.end))
-	}
-	return cdr
-}
-
-func leg(ch Channel, role string, start, answered, end time.Time) store.CDRLeg {
-	l := store.CDRLeg{Channel: string(ch.ID()), Role: role, Device: ch.Device().String(), Address: ch.Address(),
-		Codec: ch.Codec(), Start: start, Answer: answered, End: end}
-	select {
-	case <-ch.Done():
-		l.Cause = ch.Cause().String()
-	default:
-	}
-	return l
 }
 
 // callView is what call.* events carry.

@@ -16,6 +16,9 @@ type fakeLeg struct {
 	id     ChannelID
 	dev    Device
 	events chan EventKind
+	sig    chan Signal
+	mode   DTMFMode
+	sent   chan rune
 
 	mu         sync.Mutex
 	done       chan struct{}
@@ -26,7 +29,8 @@ type fakeLeg struct {
 }
 
 func newLeg(id string, dev Device) *fakeLeg {
-	return &fakeLeg{id: ChannelID(id), dev: dev, events: make(chan EventKind, 4), done: make(chan struct{}), answeredCh: make(chan struct{})}
+	return &fakeLeg{id: ChannelID(id), dev: dev, events: make(chan EventKind, 4), done: make(chan struct{}), answeredCh: make(chan struct{}),
+		sig: make(chan Signal, 4), sent: make(chan rune, 16)}
 }
 
 func (l *fakeLeg) ID() ChannelID            { return l.id }
@@ -36,6 +40,12 @@ func (l *fakeLeg) Codec() string            { return "PCMU" }
 func (l *fakeLeg) Media() *rtp.Endpoint     { return nil }
 func (l *fakeLeg) Events() <-chan EventKind { return l.events }
 func (l *fakeLeg) Done() <-chan struct{}    { return l.done }
+func (l *fakeLeg) Signals() <-chan Signal   { return l.sig }
+func (l *fakeLeg) DTMFMode() DTMFMode       { return l.mode }
+func (l *fakeLeg) SendDTMF(d rune, _ time.Duration) error {
+	l.sent <- d
+	return nil
+}
 func (l *fakeLeg) Progress(early bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
