@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/ccbox/ccbox/config"
 	"github.com/ccbox/ccbox/config/store"
 	"github.com/ccbox/ccbox/media/codec"
+	"github.com/ccbox/ccbox/media/player"
 	"github.com/ccbox/ccbox/media/rtp"
 	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/event"
@@ -28,6 +30,7 @@ type callDeps struct {
 	db      *store.DB
 	bus     *event.Bus
 	devices *call.Devices
+	player  *player.Player
 	reg     prometheus.Registerer
 	log     *slog.Logger
 }
@@ -59,6 +62,8 @@ func newCalls(d callDeps) (*call.Manager, error) {
 		MediaTimeout: d.cfg.MediaTimeout.Duration,
 	})
 	mgr := call.NewManager(call.Options{
+		Player:     sounds{p: d.player},
+		Features:   callFeatures{db: d.db, bus: d.bus, now: time.Now},
 		Dialer:     calls,
 		Bridger:    call.RTPBridge{},
 		Directory:  callDirectory{db: d.db},
@@ -99,6 +104,10 @@ func (d callDirectory) Lookup(number string) (call.Target, error) {
 		Device:   call.Device{Kind: call.DeviceSIP, ID: e.Number},
 		Party:    call.Party{Number: e.Number, Name: e.Name},
 		MaxCalls: e.CallLimit(),
+		DND:      e.DND,
+		Forward: call.Forwarding{Always: e.ForwardAlways, Busy: e.ForwardBusy, NoAnswer: e.ForwardNoAnswer,
+			NoAnswerAfter: e.NoAnswerTimeout()},
+		PickupGroup: e.PickupGroup,
 	}, nil
 }
 
@@ -107,7 +116,8 @@ func (d callDirectory) CallerInfo(ext sip.Extension) (sip.CallerInfo, error) {
 	if err != nil {
 		return sip.CallerInfo{}, err
 	}
-	info := sip.CallerInfo{Name: e.Name, MaxCalls: e.CallLimit()}
+	mode, _ := call.ParseDTMFMode(e.DTMFMode) // validated when stored
+	info := sip.CallerInfo{Name: e.Name, MaxCalls: e.CallLimit(), DTMFMode: mode}
 	for _, name := range e.CodecPreference() {
 		if c := codec.FromName(name, codec.ClockRate); c != codec.Unknown {
 			info.Codecs = append(info.Codecs, c)

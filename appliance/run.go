@@ -18,6 +18,7 @@ import (
 	"github.com/ccbox/ccbox/config/cert"
 	"github.com/ccbox/ccbox/config/password"
 	"github.com/ccbox/ccbox/config/store"
+	"github.com/ccbox/ccbox/media/player"
 	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/event"
 	"github.com/ccbox/ccbox/pbx/sip"
@@ -145,7 +146,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	calls, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, devices: devices, reg: reg, log: log})
+	sounds := player.New(log.With("component", "player"))
+	defer sounds.Close()
+	calls, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, devices: devices,
+		player: sounds, reg: reg, log: log})
+	if err != nil {
+		return err
+	}
+	stopPresence, err := newPresence(sipSrv, db, bus, devices, cfg, reg)
 	if err != nil {
 		return err
 	}
@@ -166,6 +174,10 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Registrations:   sipRegistrations(sipSrv),
 		DeviceState: func(ext string) string {
 			return devices.View(call.Device{Kind: call.DeviceSIP, ID: ext}).State
+		},
+		Device: func(ext string) webui.DeviceView {
+			v := devices.View(call.Device{Kind: call.DeviceSIP, ID: ext})
+			return webui.DeviceView{Kind: string(v.Kind), ID: v.ID, State: v.State, Contacts: v.Contacts, Available: v.Available}
 		},
 	})
 
@@ -190,6 +202,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		if err := calls.Shutdown(sctx); err != nil {
 			log.Warn("calls did not all end in time", "err", err)
 		}
+		stopPresence()
 		stopSIP()
 		return nil
 	})

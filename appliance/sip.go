@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 
 	"github.com/ccbox/ccbox/config"
 	"github.com/ccbox/ccbox/config/store"
 	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/ccbox/ccbox/pbx/event"
 	"github.com/ccbox/ccbox/pbx/sip"
 	"github.com/ccbox/ccbox/webui"
 	"github.com/prometheus/client_golang/prometheus"
@@ -141,4 +143,44 @@ func (s sipBindings) LoadBindings() (map[sip.Extension][]sip.Binding, error) {
 		out[ext] = append(out[ext], b)
 	}
 	return out, nil
+}
+
+// newPresence adds busy lamps to the SIP server: SUBSCRIBEs to the dialog
+// event package, and a NOTIFY whenever a watched extension's device state
+// changes on the bus. The returned stop ends both.
+func newPresence(srv *sip.Server, db *store.DB, bus *event.Bus, devices *call.Devices, cfg config.Config, reg prometheus.Registerer) (func(), error) {
+	var advertise netip.Addr
+	if cfg.PublicIP != "" {
+		advertise, _ = netip.ParseAddr(cfg.PublicIP) // validated by config
+	}
+	exists := func(ext sip.Extension) bool {
+		err := db.View(func(tx *store.Tx) error {
+			_, err := tx.Extension(string(ext))
+			return err
+		})
+		return err == nil
+	}
+	p, err := sip.NewPresence(srv, devices, exists, sip.PresenceConfig{Advertise: advertise, Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	sub := bus.Subscribe(1024)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range sub.C() {
+			if ev.Type != call.EventDeviceStateChanged {
+				continue
+			}
+			if v, ok := ev.Data.(call.DeviceView); ok {
+				dev := call.Device{Kind: v.Kind, ID: v.ID}
+				p.DeviceChanged(dev, devices.State(dev))
+			}
+		}
+	}()
+	return func() {
+		sub.Close()
+		<-done
+		p.Close()
+	}, nil
 }

@@ -13,14 +13,60 @@ import (
 
 // extensionView is an extension as the API shows it: never its secret.
 type extensionView struct {
-	Number   string    `json:"number"`
-	Name     string    `json:"name"`
-	User     string    `json:"user"`
-	MaxCalls int       `json:"max_calls"` // 0 = the default (2)
-	Codecs   []string  `json:"codecs"`    // [] = the default (PCMU, PCMA)
-	Disabled bool      `json:"disabled"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	Number   string   `json:"number"`
+	Name     string   `json:"name"`
+	User     string   `json:"user"`
+	MaxCalls int      `json:"max_calls"` // 0 = the default (2)
+	Codecs   []string `json:"codecs"`    // [] = the default (PCMU, PCMA)
+	Disabled bool     `json:"disabled"`
+	callFeatures
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// callFeatures are an extension's call-feature settings, the same fields
+// in views and in create requests.
+type callFeatures struct {
+	DTMFMode        string `json:"dtmf_mode"`         // "" = rfc4733 (default), info, inband
+	DND             bool   `json:"dnd"`               // do not disturb
+	ForwardAlways   string `json:"forward_always"`    // "" = off
+	ForwardBusy     string `json:"forward_busy"`      // "" = off
+	ForwardNoAnswer string `json:"forward_no_answer"` // "" = off
+	NoAnswerSeconds int    `json:"no_answer_seconds"` // 0 = the default (20)
+	PickupGroup     string `json:"pickup_group"`      // "" = in no group
+}
+
+func featuresOf(e store.Extension) callFeatures {
+	return callFeatures{DTMFMode: e.DTMFMode, DND: e.DND, ForwardAlways: e.ForwardAlways, ForwardBusy: e.ForwardBusy,
+		ForwardNoAnswer: e.ForwardNoAnswer, NoAnswerSeconds: e.NoAnswerSeconds, PickupGroup: e.PickupGroup}
+}
+
+// set copies the features into e, the DTMF mode in its stored form.
+func (f callFeatures) set(e *store.Extension) {
+	e.DTMFMode, e.DND, e.PickupGroup = provision.NormalDTMFMode(f.DTMFMode), f.DND, f.PickupGroup
+	e.ForwardAlways, e.ForwardBusy, e.ForwardNoAnswer = f.ForwardAlways, f.ForwardBusy, f.ForwardNoAnswer
+	e.NoAnswerSeconds = f.NoAnswerSeconds
+}
+
+// checkCallFeatures checks the call features of extension number; the
+// first bad field is a 400 naming it.
+func checkCallFeatures(number string, f callFeatures) error {
+	for _, check := range []struct {
+		field string
+		err   error
+	}{
+		{"dtmf_mode", provision.CheckDTMFMode(f.DTMFMode)},
+		{"forward_always", provision.CheckForward(number, f.ForwardAlways)},
+		{"forward_busy", provision.CheckForward(number, f.ForwardBusy)},
+		{"forward_no_answer", provision.CheckForward(number, f.ForwardNoAnswer)},
+		{"no_answer_seconds", provision.CheckNoAnswerSeconds(f.NoAnswerSeconds)},
+		{"pickup_group", provision.CheckPickupGroup(f.PickupGroup)},
+	} {
+		if err := fieldError(check.field, check.err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newExtensionView(e store.Extension) extensionView {
@@ -29,7 +75,7 @@ func newExtensionView(e store.Extension) extensionView {
 		codecs = []string{}
 	}
 	return extensionView{Number: e.Number, Name: e.Name, User: e.User, MaxCalls: e.MaxCalls, Codecs: codecs,
-		Disabled: e.Disabled, Created: e.Created, Updated: e.Updated}
+		Disabled: e.Disabled, callFeatures: featuresOf(e), Created: e.Created, Updated: e.Updated}
 }
 
 func (s *Server) listExtensions(c *fiber.Ctx) error {
@@ -67,6 +113,21 @@ type createExtensionRequest struct {
 	MaxCalls int      `json:"max_calls"`
 	Codecs   []string `json:"codecs"`
 	Disabled bool     `json:"disabled"`
+
+	// The call features, spelled out rather than embedded so that a type
+	// error names the field as the client wrote it.
+	DTMFMode        string `json:"dtmf_mode"`
+	DND             bool   `json:"dnd"`
+	ForwardAlways   string `json:"forward_always"`
+	ForwardBusy     string `json:"forward_busy"`
+	ForwardNoAnswer string `json:"forward_no_answer"`
+	NoAnswerSeconds int    `json:"no_answer_seconds"`
+	PickupGroup     string `json:"pickup_group"`
+}
+
+func (r createExtensionRequest) features() callFeatures {
+	return callFeatures{DTMFMode: r.DTMFMode, DND: r.DND, ForwardAlways: r.ForwardAlways, ForwardBusy: r.ForwardBusy,
+		ForwardNoAnswer: r.ForwardNoAnswer, NoAnswerSeconds: r.NoAnswerSeconds, PickupGroup: r.PickupGroup}
 }
 
 // numberTaken turns a numbering-plan clash found in the transaction into a 409.
@@ -112,6 +173,9 @@ func (s *Server) createExtension(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if err := checkCallFeatures(req.Number, req.features()); err != nil {
+		return err
+	}
 	if len(req.Codecs) == 0 {
 		req.Codecs = nil
 	}
@@ -126,6 +190,7 @@ func (s *Server) createExtension(c *fiber.Ctx) error {
 	now := s.now()
 	e := store.Extension{Number: req.Number, Name: req.Name, User: req.User, HA1MD5: md5Hex, HA1SHA256: shaHex,
 		MaxCalls: req.MaxCalls, Codecs: req.Codecs, Disabled: req.Disabled, Created: now, Updated: now}
+	req.features().set(&e)
 	err = s.opts.Store.Update(func(tx *store.Tx) error {
 		if _, err := tx.Extension(e.Number); err == nil {
 			return &apiError{Status: http.StatusConflict, Code: "exists", Field: "number", Message: "an extension with this number already exists"}
@@ -158,6 +223,35 @@ type updateExtensionRequest struct {
 	MaxCalls *int      `json:"max_calls"`
 	Codecs   *[]string `json:"codecs"` // [] = the default
 	Disabled *bool     `json:"disabled"`
+
+	DTMFMode        *string `json:"dtmf_mode"`
+	DND             *bool   `json:"dnd"`
+	ForwardAlways   *string `json:"forward_always"` // "" turns it off
+	ForwardBusy     *string `json:"forward_busy"`
+	ForwardNoAnswer *string `json:"forward_no_answer"`
+	NoAnswerSeconds *int    `json:"no_answer_seconds"` // 0 = the default
+	PickupGroup     *string `json:"pickup_group"`      // "" = in no group
+}
+
+// features is the extension's call features with the request's changes.
+func (r updateExtensionRequest) features(f callFeatures) callFeatures {
+	pick := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	pick(&f.DTMFMode, r.DTMFMode)
+	pick(&f.ForwardAlways, r.ForwardAlways)
+	pick(&f.ForwardBusy, r.ForwardBusy)
+	pick(&f.ForwardNoAnswer, r.ForwardNoAnswer)
+	pick(&f.PickupGroup, r.PickupGroup)
+	if r.DND != nil {
+		f.DND = *r.DND
+	}
+	if r.NoAnswerSeconds != nil {
+		f.NoAnswerSeconds = *r.NoAnswerSeconds
+	}
+	return f
 }
 
 func (s *Server) updateExtension(c *fiber.Ctx) error {
@@ -186,6 +280,11 @@ func (s *Server) updateExtension(c *fiber.Ctx) error {
 		}
 	}
 	number := c.Params("number")
+	// Checked on their own first, so a bad value is a 400 even for an
+	// extension that does not exist (as for the fields above).
+	if err := checkCallFeatures(number, req.features(callFeatures{})); err != nil {
+		return err
+	}
 	actor := principalOf(c).user.Name
 	var e store.Extension
 	err := s.opts.Store.Update(func(tx *store.Tx) error {
@@ -193,6 +292,7 @@ func (s *Server) updateExtension(c *fiber.Ctx) error {
 		if e, err = tx.Extension(number); err != nil {
 			return err
 		}
+		req.features(featuresOf(e)).set(&e)
 		if req.Name != nil {
 			e.Name = *req.Name
 		}

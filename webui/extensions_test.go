@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccbox/ccbox/config/provision"
 	"github.com/ccbox/ccbox/config/store"
@@ -260,5 +261,122 @@ func TestExtensionEventsVisibility(t *testing.T) {
 		if got := visible(&principal{user: store.User{Name: "x", Role: role}}, e); got != want {
 			t.Errorf("%s sees extension events = %v, want %v", role, got, want)
 		}
+	}
+}
+
+// TestExtensionCallFeatures: the call-feature fields are created, read,
+// changed one at a time, cleared, and refused with the bad field named
+// (nothing written).
+func TestExtensionCallFeatures(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.login(t, "admin", testPassword)
+	base := map[string]any{"number": "1001", "secret": "long-secret"}
+	with := func(m map[string]any) map[string]any {
+		body := map[string]any{}
+		for k, v := range base {
+			body[k] = v
+		}
+		for k, v := range m {
+			body[k] = v
+		}
+		return body
+	}
+	bad := []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"dtmf mode", map[string]any{"dtmf_mode": "sip-info"}, "dtmf_mode"},
+		{"forward to itself", map[string]any{"forward_always": "1001"}, "forward_always"},
+		{"forward letters", map[string]any{"forward_busy": "front"}, "forward_busy"},
+		{"forward one digit", map[string]any{"forward_no_answer": "1"}, "forward_no_answer"},
+		{"seconds low", map[string]any{"no_answer_seconds": 4}, "no_answer_seconds"},
+		{"seconds high", map[string]any{"no_answer_seconds": 301}, "no_answer_seconds"},
+		{"group", map[string]any{"pickup_group": "front desk"}, "pickup_group"},
+		{"dnd type", map[string]any{"dnd": "yes"}, "dnd"},
+	}
+	for _, tc := range bad {
+		t.Run("create "+tc.name, func(t *testing.T) {
+			resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions", with(tc.body))
+			if _, field := errorCode(body); resp.StatusCode != http.StatusBadRequest || field != tc.field {
+				t.Fatalf("%d %s, want 400 field %s", resp.StatusCode, body, tc.field)
+			}
+		})
+	}
+	if _, body := ts.do(t, admin, http.MethodGet, "/api/v1/extensions", nil); string(body) != `{"extensions":[]}` {
+		t.Fatalf("refused extensions were written: %s", body)
+	}
+
+	resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions", with(map[string]any{
+		"dtmf_mode": "info", "dnd": true, "forward_always": "+8613800000000", "forward_busy": "1002",
+		"forward_no_answer": "1003", "no_answer_seconds": 30, "pickup_group": "sales"}))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	want := callFeatures{DTMFMode: "info", DND: true, ForwardAlways: "+8613800000000", ForwardBusy: "1002",
+		ForwardNoAnswer: "1003", NoAnswerSeconds: 30, PickupGroup: "sales"}
+	var view extensionView
+	mustJSON(t, body, &view)
+	if view.callFeatures != want {
+		t.Errorf("created %+v, want %+v", view.callFeatures, want)
+	}
+	stored := func(t *testing.T) store.Extension {
+		t.Helper()
+		var e store.Extension
+		if err := ts.db.View(func(tx *store.Tx) (err error) { e, err = tx.Extension("1001"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if got := featuresOf(stored(t)); got != want {
+		t.Errorf("stored %+v, want %+v", got, want)
+	}
+
+	// A bad value among good ones changes nothing.
+	for _, tc := range bad {
+		t.Run("update "+tc.name, func(t *testing.T) {
+			body := map[string]any{"name": "changed", "dnd": false}
+			for k, v := range tc.body {
+				body[k] = v
+			}
+			resp, out := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", body)
+			if _, field := errorCode(out); resp.StatusCode != http.StatusBadRequest || field != tc.field {
+				t.Fatalf("%d %s, want 400 field %s", resp.StatusCode, out, tc.field)
+			}
+			if e := stored(t); featuresOf(e) != want || e.Name != "" {
+				t.Errorf("half applied: %+v", e)
+			}
+		})
+	}
+
+	// One field at a time; the rest stay.
+	sub := ts.bus.Subscribe(16)
+	defer sub.Close()
+	resp, body = ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"dnd": false, "forward_always": ""})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("patch: %d %s", resp.StatusCode, body)
+	}
+	want.DND, want.ForwardAlways = false, ""
+	if got := featuresOf(stored(t)); got != want {
+		t.Errorf("after patch %+v, want %+v", got, want)
+	}
+	select {
+	case e := <-sub.C():
+		v, ok := e.Data.(extensionView)
+		if e.Type != "extension.updated" || !ok || v.callFeatures != want {
+			t.Errorf("event %s %+v", e.Type, e.Data)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no extension.updated event")
+	}
+
+	// rfc4733 is the default and is stored as such.
+	ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"dtmf_mode": "rfc4733", "no_answer_seconds": 0})
+	if e := stored(t); e.DTMFMode != "" || e.NoAnswerSeconds != 0 {
+		t.Errorf("dtmf %q seconds %d, want the defaults", e.DTMFMode, e.NoAnswerSeconds)
+	}
+	// An unknown extension is 404 even with good values.
+	if resp, _ := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1009", map[string]any{"dnd": true}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown extension: %d", resp.StatusCode)
 	}
 }

@@ -43,6 +43,10 @@ type Options struct {
 	// ringing, in_use), with the calls it takes part in; nil: from the
 	// registrations alone.
 	DeviceState func(ext string) string
+	// Device returns an extension's SIP device as the call layer tracks it
+	// (GET /api/v1/devices); nil: counted from Registrations and
+	// DeviceState.
+	Device func(ext string) DeviceView
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

@@ -28,23 +28,24 @@ const (
 	ActionUpdate = "update"
 	ActionDelete = "delete"
 
-	KindUser      = "user"
-	KindSystem    = "system"
-	KindExtension = "extension"
+	KindUser         = "user"
+	KindSystem       = "system"
+	KindExtension    = "extension"
+	KindFeatureCodes = "feature_codes"
 )
 
 // Change is one thing Apply changed (or, with DryRun, would change).
 type Change struct {
 	Action string   `json:"action"`           // create|update|delete
-	Kind   string   `json:"kind"`             // user|system|extension
-	Name   string   `json:"name"`             // the user's name, the extension's number; "system" for the system settings
+	Kind   string   `json:"kind"`             // user|system|extension|feature_codes
+	Name   string   `json:"name"`             // the user's name, the extension's number; "system" and "feature_codes" for those settings
 	Fields []string `json:"fields,omitempty"` // for an update: the keys that changed (never their values)
 }
 
 // String is the change as the CLI prints it: "update user alice (role, password)".
 func (c Change) String() string {
 	s := c.Action + " " + c.Kind
-	if c.Kind != KindSystem {
+	if c.Kind != KindSystem && c.Kind != KindFeatureCodes {
 		s += " " + c.Name
 	}
 	if len(c.Fields) > 0 {
@@ -150,6 +151,7 @@ type state struct {
 	users      map[string]store.User
 	extensions map[string]store.Extension
 	system     store.System
+	codes      store.FeatureCodes
 	realm      string // "" when not set yet
 }
 
@@ -176,7 +178,10 @@ func readState(tx *store.Tx) (state, error) {
 	if err != nil {
 		return s, err
 	}
-	s.system, err = tx.System()
+	if s.system, err = tx.System(); err != nil {
+		return s, err
+	}
+	s.codes, err = tx.FeatureCodes()
 	return s, err
 }
 
@@ -243,6 +248,7 @@ type plan struct {
 	extPuts    []store.Extension
 	extDeletes []string
 	system     *store.System
+	codes      *store.FeatureCodes
 	sessions   []string // users who must log in again
 }
 
@@ -313,6 +319,38 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 		p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindSystem, Name: KindSystem, Fields: []string{"title"}})
 	}
 
+	if d.FeatureCodes != nil {
+		codes := cur.codes
+		var fields []string
+		for _, key := range sortedNames(d.FeatureCodes) {
+			ref := featureCodeRef(&codes, key)
+			if ref == nil {
+				errs = append(errs, d.fieldError("feature_codes."+key, "unknown key (expected one of: %s)", featureCodeKeys()))
+				continue
+			}
+			if *ref != d.FeatureCodes[key] {
+				*ref = d.FeatureCodes[key]
+				fields = append(fields, key)
+			}
+		}
+		// The table as a whole: what the document leaves out counts too.
+		if err := CheckFeatureCodes(codes); err != nil {
+			var joined interface{ Unwrap() []error }
+			if errors.As(err, &joined) {
+				for _, e := range joined.Unwrap() {
+					var fe *FieldError
+					if errors.As(e, &fe) {
+						errs = append(errs, d.fieldError("feature_codes."+fe.Path, "%s", fe.Problem))
+					}
+				}
+			}
+		}
+		if len(fields) > 0 {
+			p.codes = &codes
+			p.changes = append(p.changes, Change{Action: ActionUpdate, Kind: KindFeatureCodes, Name: KindFeatureCodes, Fields: fields})
+		}
+	}
+
 	if prune {
 		for _, name := range sortedNames(cur.users) {
 			if _, named := d.Users[name]; !named {
@@ -349,6 +387,17 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 		diff("codecs", !slices.Equal(old.Codecs, codecs))
 		diff("disabled", old.Disabled != de.Disabled)
 		ne.Name, ne.User, ne.MaxCalls, ne.Codecs, ne.Disabled = de.Name, de.User, de.MaxCalls, codecs, de.Disabled
+		dtmf := NormalDTMFMode(de.DTMFMode)
+		diff("dtmf_mode", old.DTMFMode != dtmf)
+		diff("dnd", old.DND != de.DND)
+		diff("forward_always", old.ForwardAlways != de.ForwardAlways)
+		diff("forward_busy", old.ForwardBusy != de.ForwardBusy)
+		diff("forward_no_answer", old.ForwardNoAnswer != de.ForwardNoAnswer)
+		diff("no_answer_seconds", old.NoAnswerSeconds != de.NoAnswerSeconds)
+		diff("pickup_group", old.PickupGroup != de.PickupGroup)
+		ne.DTMFMode, ne.DND, ne.PickupGroup = dtmf, de.DND, de.PickupGroup
+		ne.ForwardAlways, ne.ForwardBusy, ne.ForwardNoAnswer = de.ForwardAlways, de.ForwardBusy, de.ForwardNoAnswer
+		ne.NoAnswerSeconds = de.NoAnswerSeconds
 
 		md5Hex, shaHex := normalHex(de.SecretHA1MD5), normalHex(de.SecretHA1SHA256)
 		if de.Secret != "" {
@@ -457,6 +506,11 @@ func (p *plan) write(tx *store.Tx, actor string) error {
 	}
 	if p.system != nil {
 		if err := tx.PutSystem(*p.system); err != nil {
+			return err
+		}
+	}
+	if p.codes != nil {
+		if err := tx.PutFeatureCodes(*p.codes); err != nil {
 			return err
 		}
 	}

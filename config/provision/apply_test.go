@@ -57,6 +57,7 @@ type dump struct {
 	Users      []store.User
 	Extensions []store.Extension
 	System     store.System
+	Codes      store.FeatureCodes
 	Audits     []store.AuditEntry
 }
 
@@ -71,6 +72,9 @@ func takeDump(t *testing.T, db *store.DB) dump {
 			return err
 		}
 		if d.System, err = tx.System(); err != nil {
+			return err
+		}
+		if d.Codes, err = tx.FeatureCodes(); err != nil {
 			return err
 		}
 		d.Audits, err = tx.Audits(time.Time{}, time.Time{}, 0)
@@ -200,10 +204,21 @@ extensions:
     secret_ha1_sha256: `+testHA1SHA256+`
     max_calls: 3
     codecs: [PCMA, PCMU]
+    dtmf_mode: info
+    dnd: true
+    forward_always: "+8613800000000"
+    forward_busy: "201"
+    forward_no_answer: "201"
+    no_answer_seconds: 30
+    pickup_group: front-desk
   201:
     secret_ha1_md5: `+testHA1MD5+`
     secret_ha1_sha256: `+testHA1SHA256+`
     disabled: true
+    pickup_group: front-desk
+feature_codes:
+  dnd_on: "#78"
+  group_pickup: ""
 `), Options{})
 	d, err := Export(db)
 	if err != nil {

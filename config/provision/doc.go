@@ -1,6 +1,7 @@
 // Package provision is configuration as code: one YAML document describes the
-// box's configuration (today the system settings, the users and the SIP
-// extensions, with one numbering plan across extensions and agent numbers), Export reads
+// box's configuration (today the system settings, the users, the SIP
+// extensions with their call features, and the feature-code table, with one numbering plan across
+// extensions and agent numbers), Export reads
 // it from the store, and Apply makes the store match it — validated in full
 // first, then written in one transaction, idempotently.
 //

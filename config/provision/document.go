@@ -19,6 +19,11 @@ type Document struct {
 	// Extensions are the SIP accounts, keyed by number; exported sorted.
 	Extensions map[string]Extension `yaml:"extensions,omitempty"`
 
+	// FeatureCodes sets codes of the feature-code table by key
+	// ("dnd_on": "*78"); "" disables a feature, and a key left out keeps
+	// its code. Export writes every key.
+	FeatureCodes map[string]string `yaml:"feature_codes,omitempty"`
+
 	// lines maps a field path ("users.alice.role") to its line in the parsed
 	// text, so Validate can point at it. Empty for documents built in code.
 	lines map[string]int
@@ -52,6 +57,15 @@ type Extension struct {
 	MaxCalls        int      `yaml:"max_calls,omitempty"`         // concurrent calls; 0 = default (2)
 	Codecs          []string `yaml:"codecs,omitempty,flow"`       // PCMU/PCMA in preference order; empty = both, PCMU first
 	Disabled        bool     `yaml:"disabled,omitempty"`
+
+	// Call features; left out means off (or the default).
+	DTMFMode        string `yaml:"dtmf_mode,omitempty"`         // rfc4733 (default), info or inband
+	DND             bool   `yaml:"dnd,omitempty"`               // do not disturb
+	ForwardAlways   string `yaml:"forward_always,omitempty"`    // forward every call to this number
+	ForwardBusy     string `yaml:"forward_busy,omitempty"`      // forward when busy or on DND
+	ForwardNoAnswer string `yaml:"forward_no_answer,omitempty"` // forward after no_answer_seconds of ringing
+	NoAnswerSeconds int    `yaml:"no_answer_seconds,omitempty"` // 0 = 20; else 5-300
+	PickupGroup     string `yaml:"pickup_group,omitempty"`      // same group: group pickup
 }
 
 // Marshal encodes d as YAML (two-space indent, users sorted by name), after a

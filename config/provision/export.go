@@ -37,6 +37,15 @@ func Export(db *store.DB) (Document, error) {
 			}
 			d.Extensions[e.Number] = extensionFromStore(e)
 		}
+		// Always written, so the table is in every export.
+		fc, err := tx.FeatureCodes()
+		if err != nil {
+			return err
+		}
+		d.FeatureCodes = make(map[string]string)
+		for _, r := range fc.Table() {
+			d.FeatureCodes[r.Key] = r.Code
+		}
 		return nil
 	})
 	if err != nil {
@@ -66,5 +75,12 @@ func extensionFromStore(e store.Extension) Extension {
 		MaxCalls:        e.MaxCalls,
 		Codecs:          e.Codecs,
 		Disabled:        e.Disabled,
+		DTMFMode:        e.DTMFMode,
+		DND:             e.DND,
+		ForwardAlways:   e.ForwardAlways,
+		ForwardBusy:     e.ForwardBusy,
+		ForwardNoAnswer: e.ForwardNoAnswer,
+		NoAnswerSeconds: e.NoAnswerSeconds,
+		PickupGroup:     e.PickupGroup,
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ccbox/ccbox/config/store"
 )
 
 // Parse decodes strictly: unknown keys, duplicate keys, wrong types → errors with line numbers (all of them).
@@ -169,8 +171,10 @@ func (p *parser) document(root *yaml.Node) Document {
 			d.Users = p.users(key, v)
 		case "extensions":
 			d.Extensions = p.extensions(key, v)
+		case "feature_codes":
+			d.FeatureCodes = p.featureCodes(key, v)
 		default:
-			p.unknown(key, k, "version, system, users, extensions")
+			p.unknown(key, k, "version, system, users, extensions, feature_codes")
 		}
 	})
 	return d
@@ -261,11 +265,46 @@ func (p *parser) extension(path string, n *yaml.Node) Extension {
 			e.Codecs = p.strings(kp, v)
 		case "disabled":
 			e.Disabled = p.boolean(kp, v)
+		case "dtmf_mode":
+			e.DTMFMode = p.str(kp, v)
+		case "dnd":
+			e.DND = p.boolean(kp, v)
+		case "forward_always":
+			e.ForwardAlways = p.str(kp, v)
+		case "forward_busy":
+			e.ForwardBusy = p.str(kp, v)
+		case "forward_no_answer":
+			e.ForwardNoAnswer = p.str(kp, v)
+		case "no_answer_seconds":
+			if !isNull(v) {
+				e.NoAnswerSeconds = p.integer(kp, v)
+			}
+		case "pickup_group":
+			e.PickupGroup = p.str(kp, v)
 		default:
-			p.unknown(kp, k, "name, user, secret, secret_ha1_md5, secret_ha1_sha256, max_calls, codecs, disabled")
+			p.unknown(kp, k, "name, user, secret, secret_ha1_md5, secret_ha1_sha256, max_calls, codecs, disabled, "+
+				"dtmf_mode, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, pickup_group")
 		}
 	})
 	return e
+}
+
+// featureCodes reads the feature_codes mapping: known keys, string values
+// (a code such as *72 must be quoted in YAML, or it reads as an alias).
+func (p *parser) featureCodes(path string, n *yaml.Node) map[string]string {
+	var codes map[string]string
+	p.mapping(path, n, func(key string, k, v *yaml.Node) {
+		kp := join(path, key)
+		if featureCodeRef(&store.FeatureCodes{}, key) == nil {
+			p.unknown(kp, k, featureCodeKeys())
+			return
+		}
+		if codes == nil {
+			codes = map[string]string{}
+		}
+		codes[key] = p.str(kp, v)
+	})
+	return codes
 }
 
 // strings decodes a sequence of scalars; null is none.

@@ -66,9 +66,11 @@ func (d Document) fieldError(path, format string, args ...any) *FieldError {
 // not both password and password_hash; password passes password.Check; password_hash passes IsHash;
 // title and display_name <= 64 chars without control characters; language known; agent_number per
 // CheckAgentNumber. Extensions: the number, name, user, secret (or both HA1s, not both forms), max_calls
-// and codecs per their Check functions. No number is held twice in the numbering plan (extensions and
-// agent numbers). (That a new user needs a password, a new extension a secret, and an extension's user
-// exists is checked by Apply, which knows the store.)
+// and codecs per their Check functions, and the call features (dtmf_mode, the forwards,
+// no_answer_seconds, pickup_group) per theirs. Each feature code per CheckFeatureCode. No number is
+// held twice in the numbering plan (extensions and agent numbers). (That a new user needs a password,
+// a new extension a secret, an extension's user exists, and the resulting feature-code table is free
+// of clashes is checked by Apply, which knows the store.)
 func (d Document) Validate() error {
 	var errs []error
 	check := func(path string, err error) {
@@ -127,6 +129,20 @@ func (d Document) Validate() error {
 		}
 		check(path+".max_calls", CheckMaxCalls(e.MaxCalls))
 		check(path+".codecs", CheckCodecs(e.Codecs))
+		check(path+".dtmf_mode", CheckDTMFMode(e.DTMFMode))
+		check(path+".forward_always", CheckForward(number, e.ForwardAlways))
+		check(path+".forward_busy", CheckForward(number, e.ForwardBusy))
+		check(path+".forward_no_answer", CheckForward(number, e.ForwardNoAnswer))
+		check(path+".no_answer_seconds", CheckNoAnswerSeconds(e.NoAnswerSeconds))
+		check(path+".pickup_group", CheckPickupGroup(e.PickupGroup))
+	}
+	for _, key := range sortedNames(d.FeatureCodes) {
+		path := "feature_codes." + key
+		if featureCodeRef(&store.FeatureCodes{}, key) == nil {
+			check(path, problem("unknown key (expected one of: %s)", featureCodeKeys()))
+			continue
+		}
+		check(path, CheckFeatureCode(d.FeatureCodes[key]))
 	}
 	for _, c := range numberClashes(d.state().numberHolders(), nil) {
 		errs = append(errs, d.fieldError(c.holder.path(), "%s", c.problem()))

@@ -1,6 +1,6 @@
 // Package store is the appliance's persistent state: one Badger v4 database in
 // <data dir>/db holding users, sessions, API tokens, the login and audit logs,
-// system settings, SIP extensions, the SIP realm and registrations, with typed repositories on a transaction (Tx), schema
+// system settings, the feature-code table, SIP extensions, the SIP realm and registrations, with typed repositories on a transaction (Tx), schema
 // migrations, value-log garbage collection, metrics, and backup/restore.
 //
 // It must not import media, pbx, webui or appliance: every other part of the
@@ -18,6 +18,7 @@
 //	audit/<be64 unixnano><be32>   AuditEntry
 //	meta/schema                   schema version (JSON number)
 //	system                        System
+//	featurecodes                  FeatureCodes (absent: DefaultFeatureCodes)
 //	ext/<number>                  Extension (secrets only as HA1 per algorithm)
 //	sip/realm                     the SIP digest realm (JSON string), set once by EnsureRealm
 //	reg/<extension>/<id>          Registration (Badger TTL at Expires)

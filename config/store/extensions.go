@@ -23,16 +23,50 @@ func DefaultCodecs() []string { return append([]string(nil), defaultCodecs...) }
 // HA1 = H(Number ":" realm ":" secret), so a stolen database does not yield
 // the plaintext and changing the realm invalidates every secret.
 type Extension struct {
-	Number    string    `json:"number"`           // the key; digits (rules in provision.CheckExtensionNumber)
-	Name      string    `json:"name,omitempty"`   // display name, sent as the caller name
-	User      string    `json:"user,omitempty"`   // owning user's name; "" = nobody
-	HA1MD5    string    `json:"ha1_md5"`          // lowercase hex MD5 HA1
-	HA1SHA256 string    `json:"ha1_sha256"`       // lowercase hex SHA-256 HA1
-	MaxCalls  int       `json:"max_calls"`        // concurrent calls; 0 = DefaultMaxCalls
-	Codecs    []string  `json:"codecs,omitempty"` // preference order; empty = DefaultCodecs
-	Disabled  bool      `json:"disabled,omitempty"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	Number    string   `json:"number"`           // the key; digits (rules in provision.CheckExtensionNumber)
+	Name      string   `json:"name,omitempty"`   // display name, sent as the caller name
+	User      string   `json:"user,omitempty"`   // owning user's name; "" = nobody
+	HA1MD5    string   `json:"ha1_md5"`          // lowercase hex MD5 HA1
+	HA1SHA256 string   `json:"ha1_sha256"`       // lowercase hex SHA-256 HA1
+	MaxCalls  int      `json:"max_calls"`        // concurrent calls; 0 = DefaultMaxCalls
+	Codecs    []string `json:"codecs,omitempty"` // preference order; empty = DefaultCodecs
+	Disabled  bool     `json:"disabled,omitempty"`
+
+	// Call features. Every zero value is the behaviour of an extension that
+	// sets none; provision holds the rules (CheckDTMFMode, CheckForward…).
+
+	// DTMFMode is how the phone sends and receives digits: "" or "rfc4733"
+	// (telephone-event in RTP), "info" (SIP INFO) or "inband" (tones).
+	DTMFMode string `json:"dtmf_mode,omitempty"`
+	// DND (do not disturb): calls to the extension get busy, or its busy forward.
+	DND bool `json:"dnd,omitempty"`
+	// ForwardAlways, ForwardBusy and ForwardNoAnswer are numbers calls are
+	// forwarded to ("" = off): always, when busy (or DND), after
+	// NoAnswerSeconds of ringing.
+	ForwardAlways   string `json:"forward_always,omitempty"`
+	ForwardBusy     string `json:"forward_busy,omitempty"`
+	ForwardNoAnswer string `json:"forward_no_answer,omitempty"`
+	// NoAnswerSeconds is the ring time before the no-answer forward; 0 =
+	// DefaultNoAnswerSeconds.
+	NoAnswerSeconds int `json:"no_answer_seconds,omitempty"`
+	// PickupGroup: extensions with the same non-empty group pick up each
+	// other's ringing calls with the group pickup code; "" = in no group.
+	PickupGroup string `json:"pickup_group,omitempty"`
+
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// DefaultNoAnswerSeconds is the ring time before a no-answer forward when
+// NoAnswerSeconds is 0.
+const DefaultNoAnswerSeconds = 20
+
+// NoAnswerTimeout is the ring time before the no-answer forward in force.
+func (e Extension) NoAnswerTimeout() time.Duration {
+	if e.NoAnswerSeconds <= 0 {
+		return DefaultNoAnswerSeconds * time.Second
+	}
+	return time.Duration(e.NoAnswerSeconds) * time.Second
 }
 
 // CallLimit is the concurrent-call limit in force (MaxCalls, or the default).
@@ -99,6 +133,28 @@ func (tx *Tx) PutExtension(e Extension) error {
 	}
 	e.Updated = now
 	return tx.putJSON(extensionKey(e.Number), e, 0)
+}
+
+// UpdateExtension reads the extension number, lets f change it and writes it
+// back in the same transaction (Updated set to now), returning what was
+// written. It returns ErrNotFound if there is no such extension, and f's
+// error (writing nothing) if f fails. f must not change the number.
+func (tx *Tx) UpdateExtension(number string, f func(*Extension) error) (Extension, error) {
+	e, err := tx.Extension(number)
+	if err != nil {
+		return Extension{}, err
+	}
+	if err := f(&e); err != nil {
+		return Extension{}, err
+	}
+	if e.Number != number {
+		return Extension{}, fmt.Errorf("update extension %q: %w: the number cannot change", number, ErrInvalid)
+	}
+	if err := tx.PutExtension(e); err != nil {
+		return Extension{}, err
+	}
+	// PutExtension set Updated; read it back the way it did.
+	return tx.Extension(number)
 }
 
 // DeleteExtension removes the extension and its registrations (a deleted

@@ -9,17 +9,18 @@ import (
 
 // Key prefixes, one per kind (see doc.go).
 const (
-	prefixUser    = "user/"
-	prefixSession = "session/"
-	prefixToken   = "token/"
-	prefixLogin   = "login/"
-	prefixAudit   = "audit/"
-	prefixMeta    = "meta/"
-	prefixExt     = "ext/"
-	prefixReg     = "reg/"
-	keySystem     = "system"
-	keySchema     = prefixMeta + "schema"
-	keyRealm      = "sip/realm"
+	prefixUser      = "user/"
+	prefixSession   = "session/"
+	prefixToken     = "token/"
+	prefixLogin     = "login/"
+	prefixAudit     = "audit/"
+	prefixMeta      = "meta/"
+	prefixExt       = "ext/"
+	prefixReg       = "reg/"
+	keySystem       = "system"
+	keyFeatureCodes = "featurecodes"
+	keySchema       = prefixMeta + "schema"
+	keyRealm        = "sip/realm"
 )
 
 // recordKeyLen is a record key without its prefix: 8 bytes of time, 4 of sequence.

@@ -170,3 +170,35 @@ func UlawToAlaw(b byte) byte { return ulawToAlaw[b] }
 
 // AlawToUlaw translates one A-law byte to µ-law.
 func AlawToUlaw(b byte) byte { return alawToUlaw[b] }
+
+// DecodeG711 appends the linear samples of payload, encoded in c, to out
+// and returns the extended slice; an Unknown codec decodes as silence. With
+// out's capacity reused it allocates nothing (an in-band DTMF detector does
+// this for every packet of a leg).
+func DecodeG711(c Codec, payload []byte, out []int16) []int16 {
+	var tab *[256]int16
+	switch c {
+	case PCMU:
+		tab = &ulawDecode
+	case PCMA:
+		tab = &alawDecode
+	default:
+		for range payload {
+			out = append(out, 0)
+		}
+		return out
+	}
+	for _, b := range payload {
+		out = append(out, tab[b])
+	}
+	return out
+}
+
+// EncodeG711 appends pcm, encoded in c, to out and returns the extended
+// slice; an Unknown codec encodes as zero bytes.
+func EncodeG711(c Codec, pcm []int16, out []byte) []byte {
+	for _, s := range pcm {
+		out = append(out, c.Encode(s))
+	}
+	return out
+}

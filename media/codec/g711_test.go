@@ -171,3 +171,38 @@ func TestCodecNames(t *testing.T) {
 		t.Error("FromName/FromPayloadType mismatch")
 	}
 }
+
+// TestSliceHelpers: DecodeG711 and EncodeG711 agree with the per-byte
+// functions and append to what out holds.
+func TestSliceHelpers(t *testing.T) {
+	pcm := make([]int16, 320)
+	for i := range pcm {
+		pcm[i] = int16((i*211)%65536 - 32768)
+	}
+	for _, c := range []Codec{PCMU, PCMA} {
+		t.Run(c.String(), func(t *testing.T) {
+			enc := EncodeG711(c, pcm, []byte{0xAA})
+			if len(enc) != len(pcm)+1 || enc[0] != 0xAA {
+				t.Fatalf("EncodeG711 did not append: len %d first %#x", len(enc), enc[0])
+			}
+			dec := DecodeG711(c, enc[1:], []int16{7})
+			if len(dec) != len(pcm)+1 || dec[0] != 7 {
+				t.Fatalf("DecodeG711 did not append: len %d first %d", len(dec), dec[0])
+			}
+			for i, s := range pcm {
+				if enc[i+1] != c.Encode(s) {
+					t.Fatalf("sample %d: encoded %#x, want %#x", i, enc[i+1], c.Encode(s))
+				}
+				if dec[i+1] != c.Decode(enc[i+1]) {
+					t.Fatalf("byte %d: decoded %d, want %d", i, dec[i+1], c.Decode(enc[i+1]))
+				}
+			}
+		})
+	}
+	if got := DecodeG711(Unknown, []byte{1, 2, 3}, nil); len(got) != 3 || got[0] != 0 || got[2] != 0 {
+		t.Errorf("Unknown decoded as %v, want silence", got)
+	}
+	if got := EncodeG711(Unknown, []int16{100, -100}, nil); len(got) != 2 || got[0] != 0 {
+		t.Errorf("Unknown encoded as %v, want zero bytes", got)
+	}
+}

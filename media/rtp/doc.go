@@ -24,6 +24,10 @@
 //   - Sink: where an endpoint's received packets go, swapped atomically.
 //     Bridge points two endpoints at each other; Unbridge detaches them
 //     without closing sockets, so hold music or a mixer can take over.
+//   - Hooks for the call layer: a Tap sees each received audio packet
+//     (an in-band DTMF detector), an EventFunc each telephone-event packet,
+//     and MuteRelay silences the bridged peer while the box plays its own
+//     packets (a DTMF tone, music) into a leg with Send.
 //   - PCMU↔PCMA transcoding in place with media/codec's byte tables when the
 //     legs differ; payload-type mapping of telephone-event.
 //   - RTP timeout (a callback when no packet arrived for a set time), RTCP

@@ -100,6 +100,8 @@ type Endpoint struct {
 	sink    atomic.Pointer[sinkBox]
 	sinkMu  sync.Mutex // serializes sink changes (Unbridge compares, then swaps)
 	onEvent atomic.Pointer[EventFunc]
+	tap     atomic.Pointer[Tap] // see SetTap
+	muted   atomic.Bool         // see MuteRelay
 
 	timeout   atomic.Int64 // nanoseconds; 0 disables
 	armedAt   atomic.Int64 // when the timeout was set, in Now's unix nanoseconds
@@ -271,6 +273,10 @@ func (e *Endpoint) Send(b []byte) error {
 func (e *Endpoint) WriteRTP(from *Endpoint, pkt *Packet) {
 	var src uint64
 	if from != nil {
+		if e.muted.Load() {
+			e.dropped.Add(1) // the call layer is playing over this leg
+			return
+		}
 		src = from.id
 		ff, ef := unpackFormat(from.format.Load()), unpackFormat(e.format.Load())
 		switch {
@@ -388,6 +394,9 @@ func (e *Endpoint) receive(buf []byte, from netip.AddrPort, now int64, pkt *Pack
 		if fn := e.onEvent.Load(); fn != nil {
 			(*fn)(pkt)
 		}
+	} else if tap := e.tap.Load(); tap != nil {
+		// Before the sink, which may transcode the payload in place.
+		(*tap)(pkt)
 	}
 	if box := e.sink.Load(); box != nil {
 		pkt.at = now

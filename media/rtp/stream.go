@@ -67,6 +67,13 @@ func (o *outStream) rewrite(p *Packet, src uint64, now int64) {
 	p.Timestamp += o.tsOff
 	p.SSRC = o.ssrc
 	if !o.sent || int16(p.Sequence-o.seq) > 0 {
-		o.seq, o.ts, o.at, o.sent = p.Sequence, p.Timestamp, now, true
+		// The time of the last packet is kept with the timestamp it
+		// carried: packets that repeat a timestamp (an RFC 4733 event's
+		// continuation and end packets) must not move it, or the next
+		// source would continue from a timestamp too early.
+		if !o.sent || int32(p.Timestamp-o.ts) > 0 {
+			o.ts, o.at = p.Timestamp, now
+		}
+		o.seq, o.sent = p.Sequence, true
 	}
 }

@@ -478,6 +478,21 @@ func TestBlindTransfer(t *testing.T) {
 			t.Fatalf("CDRs %+v", r.records.cdrs)
 		}
 	})
+	t.Run("the transferor hangs up and is rung back", func(t *testing.T) {
+		r, in, out, _, got := run(t, false)
+		if got[len(got)-1].c != CauseBusy {
+			t.Fatalf("progress %v", got)
+		}
+		out.Hangup(CauseNormal)
+		back := r.dialer.next(t, "1002")
+		back.events <- EventAnswered
+		waitFor(t, "bridged to the recall", func() bool { return r.bridger.joined(in, back) })
+		in.Hangup(CauseNormal)
+		r.wait(t)
+		if c := r.records.cdrs[0]; c.Legs[len(c.Legs)-1].Role != "recall" {
+			t.Fatalf("CDR %+v", c)
+		}
+	})
 	t.Run("busy target reconnects", func(t *testing.T) {
 		r, in, out, _, got := run(t, false)
 		if got[len(got)-1].c != CauseBusy {

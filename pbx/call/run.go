@@ -51,8 +51,12 @@ type side struct {
 	ch      Channel
 	release func() // gives back the device's call slot and in-use state, once
 	held    bool   // its phone put the call on hold
-	music   Playback
-	dtmf    chan dtmfJob // digits to send to it, in order (nil until needed)
+	// recallUntil is set when a transfer this party asked for failed: if
+	// it hangs up before then, the box rings it back rather than leave
+	// the other party alone (many phones hang up on a failed transfer).
+	recallUntil time.Time
+	music       Playback
+	dtmf        chan dtmfJob // digits to send to it, in order (nil until needed)
 }
 
 type dtmfJob struct {
@@ -114,7 +118,7 @@ func (c *callRun) run(callerLimit int) {
 	c.sides[0] = a
 	m.publish("call.started", c, nil)
 
-	b, cause, by := c.connect(c.dialed, c.in, nil)
+	b, cause, by := c.connect(c.dialed, c.in, nil, "callee")
 	if b == nil {
 		c.finish(cause, by)
 		return
@@ -158,7 +162,7 @@ type ringState struct {
 // connect routes number (following forwarding) and rings it until someone
 // answers for party: the caller (tr nil) or the transferee of tr. It returns
 // the answered party, or why nobody answered and who ended it.
-func (c *callRun) connect(number string, party Channel, tr *Transfer) (*side, Cause, string) {
+func (c *callRun) connect(number string, party Channel, tr *Transfer, role string) (*side, Cause, string) {
 	m := c.m
 	visited := map[string]bool{}
 	for hop := 0; ; hop++ {
@@ -209,7 +213,7 @@ func (c *callRun) connect(number string, party Channel, tr *Transfer) (*side, Ca
 				timeout = DefaultNoAnswerAfter
 			}
 		}
-		s, cause, by := c.ringTarget(t, party, tr, timeout)
+		s, cause, by := c.ringTarget(t, party, tr, role, timeout)
 		if s != nil {
 			return s, CauseNormal, ""
 		}
@@ -230,7 +234,7 @@ func (c *callRun) connect(number string, party Channel, tr *Transfer) (*side, Ca
 
 // ringTarget dials one target's device and rings it. The target's call
 // slot is taken by the caller; on success it belongs to the returned side.
-func (c *callRun) ringTarget(t Target, party Channel, tr *Transfer, timeout time.Duration) (*side, Cause, string) {
+func (c *callRun) ringTarget(t Target, party Channel, tr *Transfer, role string, timeout time.Duration) (*side, Cause, string) {
 	m := c.m
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -242,10 +246,6 @@ func (c *callRun) ringTarget(t Target, party Channel, tr *Transfer, timeout time
 			c.log.Warn("dial failed", "device", t.Device, "err", err)
 		}
 		return nil, cause, "system"
-	}
-	role := "callee"
-	if tr != nil {
-		role = "transfer_target"
 	}
 	for _, l := range legs {
 		c.record(l, role)

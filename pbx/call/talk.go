@@ -17,9 +17,13 @@ func (c *callRun) talk() (Cause, string) {
 		a, b := c.sides[0], c.sides[1]
 		select {
 		case <-a.ch.Done():
-			return c.partyLeft(0)
+			if !c.recall(0) {
+				return c.partyLeft(0)
+			}
 		case <-b.ch.Done():
-			return c.partyLeft(1)
+			if !c.recall(1) {
+				return c.partyLeft(1)
+			}
 		case s := <-a.ch.Signals():
 			c.signal(0, s)
 		case s := <-b.ch.Signals():
@@ -31,6 +35,46 @@ func (c *callRun) talk() (Cause, string) {
 			return c.cause, c.hangupBy
 		}
 	}
+}
+
+// recallWindow is how long after a failed transfer the transferor's
+// hang-up makes the box ring it back.
+const recallWindow = 10 * time.Second
+
+// recall rings back side i, which hung up after a transfer it asked for
+// failed, while the other party hears ring-back; it reports false when
+// there is nothing to recall. When nobody answers, the call ends.
+func (c *callRun) recall(i int) bool {
+	x, y := c.sides[i], c.other(i)
+	if x.recallUntil.IsZero() || c.m.now().After(x.recallUntil) {
+		return false
+	}
+	select {
+	case <-y.ch.Done():
+		return false
+	default:
+	}
+	c.log.Info("transfer recall", "to", x.ch.Device().ID)
+	c.stopMedia()
+	c.leave(x, x.ch.Cause(), 0)
+	c.playTo(y, SoundRingback, true)
+	n, cause, by := c.connect(x.ch.Device().ID, y.ch, &Transfer{Target: x.ch.Device().ID}, "recall")
+	stopMusic(y)
+	if n == nil {
+		c.over, c.cause, c.hangupBy = true, cause, by
+		return true
+	}
+	if err := n.ch.Answer(context.Background()); err != nil {
+		c.log.Warn("answer recall", "err", err)
+	}
+	if r := c.recordOf(n.ch); r != nil {
+		r.answered = c.m.now()
+	}
+	c.sides[i] = n
+	if err := c.joinMedia(); err != nil {
+		c.over, c.cause, c.hangupBy = true, CauseFailed, "system"
+	}
+	return true
 }
 
 // partyLeft ends the call because side i hung up (or failed).
@@ -219,7 +263,7 @@ func (c *callRun) blindTransfer(i int, tr *Transfer) {
 	c.log.Info("blind transfer", "by", x.ch.Device().ID, "to", tr.Target)
 	c.stopMedia()
 	c.playTo(y, SoundRingback, true)
-	n, cause, _ := c.connect(tr.Target, y.ch, tr)
+	n, cause, _ := c.connect(tr.Target, y.ch, tr, "transfer_target")
 	stopMusic(y)
 	select {
 	case <-y.ch.Done():
@@ -236,9 +280,10 @@ func (c *callRun) blindTransfer(i int, tr *Transfer) {
 	if n == nil {
 		tr.report(TransferDone, cause)
 		c.log.Info("transfer failed", "to", tr.Target, "cause", cause)
+		x.recallUntil = c.m.now().Add(recallWindow)
 		select {
 		case <-x.ch.Done():
-			c.over, c.cause, c.hangupBy = true, cause, "system"
+			c.recall(i)
 		default:
 			c.joinMedia()
 		}

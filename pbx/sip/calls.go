@@ -23,6 +23,11 @@ import (
 // CallManager takes authenticated incoming calls (pbx/call.Manager).
 type CallManager interface {
 	Incoming(in call.Channel, from call.Party, dialed string, callerLimit int)
+	// Replace takes an INVITE with Replaces (RFC 3891): in is to take the
+	// place of the existing leg replaced (an attended transfer completed
+	// by the target phone, or a phone picking up a call); earlyOnly asks
+	// that only a leg not yet answered be replaced.
+	Replace(in call.Channel, from call.Party, replaced call.ChannelID, earlyOnly bool)
 }
 
 // CallerInfo is what the call layer needs of an extension.
@@ -30,6 +35,8 @@ type CallerInfo struct {
 	Name     string
 	MaxCalls int           // concurrent calls; 0: no limit
 	Codecs   []codec.Codec // in preference order; empty: PCMU, PCMA
+	// DTMFMode is how the extension's phones send and expect digits.
+	DTMFMode call.DTMFMode
 }
 
 // CallDirectory looks extensions up for calls.
@@ -81,7 +88,37 @@ type leg interface {
 	onReinvite(req *sip.Request, tx sip.ServerTransaction)
 	onAck(req *sip.Request)
 	onUpdate(req *sip.Request, tx sip.ServerTransaction)
+	// base is the part INFO and REFER handling share.
+	base() *legState
 }
+
+// dialogSide is how a leg sends requests in its dialog (INFO digits,
+// NOTIFYs of a transfer).
+type dialogSide interface {
+	// do sends req in the dialog and waits for its final response.
+	do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	// remoteTarget is the peer's Contact, the Request-URI of our requests;
+	// ok is false while the dialog is not established.
+	remoteTarget() (sip.Uri, bool)
+}
+
+// allowedMethods is the Allow header of our INVITEs and 200s: what a phone
+// may send us in a call's dialog.
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, INFO, NOTIFY"
+
+// allow is allowedMethods plus SUBSCRIBE when busy lamps are served.
+func (c *Calls) allow() string {
+	c.srv.handlersMu.RLock()
+	_, sub := c.srv.handlers[sip.SUBSCRIBE]
+	c.srv.handlersMu.RUnlock()
+	if sub {
+		return allowedMethods + ", SUBSCRIBE"
+	}
+	return allowedMethods
+}
+
+// supported is the Supported header of our INVITEs and 200s.
+const supported = "replaces, timer"
 
 // NewCalls adds call handling to srv. SetManager must be called before
 // Run.
@@ -104,6 +141,8 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 	srv.Handle(sip.ACK, c.onAck)
 	srv.Handle(sip.BYE, c.onBye)
 	srv.Handle(sip.UPDATE, c.onUpdate)
+	srv.Handle(sip.INFO, c.onInfo)
+	srv.Handle(sip.REFER, c.onRefer)
 	// A CANCEL that matched an INVITE was answered by the transaction
 	// layer; one that reaches the handler matched nothing.
 	srv.Handle(sip.CANCEL, c.noDialog)
@@ -262,12 +301,31 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
 		return
 	}
+	var replaced leg
+	var earlyOnly bool
+	if h := req.GetHeader("Replaces"); h != nil {
+		id, err := parseReplaces(h.Value())
+		if err != nil {
+			c.srv.Respond(tx, req, sip.StatusBadRequest, "Bad Replaces")
+			return
+		}
+		if replaced = c.findDialog(id); replaced == nil {
+			c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+			return
+		}
+		earlyOnly = id.earlyOnly
+	}
 	in, code, reason := c.newInLeg(req, tx, ext, info)
 	if in == nil {
 		c.srv.Respond(tx, req, code, reason)
 		return
 	}
-	c.mgr.Incoming(in, call.Party{Number: string(ext), Name: info.Name}, req.Recipient.User, info.MaxCalls)
+	from := call.Party{Number: string(ext), Name: info.Name}
+	if replaced != nil {
+		c.mgr.Replace(in, from, replaced.base().id, earlyOnly)
+	} else {
+		c.mgr.Incoming(in, from, req.Recipient.User, info.MaxCalls)
+	}
 	in.waitSettled()
 }
 
@@ -302,7 +360,8 @@ func sdpHeader() sip.Header { return sip.NewHeader("Content-Type", "application/
 // errLegEnded is returned by channel operations on a leg that has ended.
 var errLegEnded = errors.New("sip: leg has ended")
 
-// legState is what inLeg and outLeg share: the end, once.
+// legState is what inLeg and outLeg share: the end, once; mid-call
+// signals; the leg's own side of the SDP.
 type legState struct {
 	timer *sessionTimer // set once answered, when the leg has a session timer
 	// unwatch stops the callback that ends the leg with its dialog
@@ -316,9 +375,81 @@ type legState struct {
 	mu      sync.Mutex
 	cause   call.Cause
 	codec   codec.Codec
+
+	c        *Calls
+	side     dialogSide
+	contact  *sip.ContactHeader
+	signals  chan call.Signal
+	dtmfMode call.DTMFMode
+	dtmf     dtmfState
+
+	// local is what the leg says of its media (port, codecs, whether it
+	// takes telephone-event); origin versions the SDP it sends.
+	local  sdp.Local
+	origin *sdp.Originator
+	// ourSDP is our current SDP (guarded by mu): the answer or offer of
+	// the INVITE, then the answer to the last mid-call offer.
+	ourSDP []byte
+	// held is set while the far end holds the call (guarded by mu).
+	held bool
+	// reofferPending is set when we offered in a 200 to a re-INVITE without
+	// SDP: the answer comes in the ACK (guarded by mu).
+	reofferPending bool
 }
 
-func (s *legState) ID() call.ChannelID      { return s.id }
+// newLegState builds the shared part of a leg.
+func newLegState(c *Calls, id call.ChannelID, ep *rtp.Endpoint, mode call.DTMFMode, contact *sip.ContactHeader) legState {
+	return legState{c: c, id: id, ep: ep, done: make(chan struct{}), signals: make(chan call.Signal, 16),
+		dtmfMode: mode, contact: contact, origin: sdp.NewOriginator(uint64(time.Now().UnixNano()))}
+}
+
+func (s *legState) base() *legState             { return s }
+func (s *legState) ID() call.ChannelID          { return s.id }
+func (s *legState) Signals() <-chan call.Signal { return s.signals }
+func (s *legState) DTMFMode() call.DTMFMode     { return s.dtmfMode }
+
+// signal hands a mid-call signal to the call layer, dropping it when
+// nobody reads (the call layer reads while the call is up). It never
+// blocks: it runs on the relay loop for RFC 4733 and in-band digits.
+func (s *legState) signal(sig call.Signal) {
+	select {
+	case s.signals <- sig:
+	default:
+	}
+}
+
+// telephoneEvent is the payload type the leg offers for RFC 4733: none
+// for INFO and in-band legs, so the relay never sends them events.
+func telephoneEvent(cfg CallConfig, mode call.DTMFMode) uint8 {
+	if mode != call.DTMFRFC4733 {
+		return 0
+	}
+	return cfg.TelephoneEvent
+}
+
+func (s *legState) sdpBody() []byte { s.mu.Lock(); defer s.mu.Unlock(); return s.ourSDP }
+
+func (s *legState) setSDP(b []byte) { s.mu.Lock(); s.ourSDP = b; s.mu.Unlock() }
+
+func (s *legState) currentCodec() codec.Codec { s.mu.Lock(); defer s.mu.Unlock(); return s.codec }
+
+// setHeld records the far end's hold state from its latest SDP and tells
+// the call layer when it changed: once on hold, once on retrieve.
+func (s *legState) setHeld(held bool) {
+	s.mu.Lock()
+	changed := s.held != held
+	s.held = held
+	s.mu.Unlock()
+	if !changed {
+		return
+	}
+	if held {
+		s.signal(call.Signal{Kind: call.SignalHold})
+	} else {
+		s.signal(call.Signal{Kind: call.SignalRetrieve})
+	}
+}
+
 func (s *legState) Media() *rtp.Endpoint    { return s.ep }
 func (s *legState) Done() <-chan struct{}   { return s.done }
 func (s *legState) Cause() call.Cause       { s.mu.Lock(); defer s.mu.Unlock(); return s.cause }
@@ -410,23 +541,122 @@ func addrOf(hostport string) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// answerReinvite answers a re-INVITE on either kind of leg with our
-// unchanged SDP, following the peer's new media address (c=0.0.0.0 stops
-// sending to it).
-func (c *Calls) answerReinvite(ep *rtp.Endpoint, contact *sip.ContactHeader, req *sip.Request, tx sip.ServerTransaction, ours []byte, extra ...sip.Header) {
-	if len(req.Body()) > 0 {
-		s, err := sdp.Parse(req.Body())
-		if err != nil {
-			c.srv.Respond(tx, req, sip.StatusBadRequest, "Bad SDP")
-			return
-		}
-		if ai := s.Audio(); ai >= 0 {
-			ep.SetRemote(s.Addr(ai))
+// midCallOffer answers an offer in a re-INVITE or UPDATE: the same port,
+// the leg's codec while the offer still lists it, the direction RFC 3264
+// gives (sendonly → recvonly, inactive → inactive), telephone-event as the
+// leg's DTMF mode allows. The endpoint follows the offer's address (c=0.0.0.0
+// stops sending) and the hold state is reported.
+func (s *legState) midCallOffer(body []byte) ([]byte, int, string) {
+	offer, err := sdp.Parse(body)
+	if err != nil {
+		return nil, sip.StatusBadRequest, "Bad SDP"
+	}
+	ai := offer.Audio()
+	if ai < 0 {
+		return nil, sip.StatusNotAcceptableHere, "Not Acceptable Here"
+	}
+	local := s.local
+	local.Direction = sdp.Unknown
+	var ans *sdp.Session
+	if cur := s.currentCodec(); cur != codec.Unknown {
+		one := local
+		one.Codecs = []codec.Codec{cur}
+		ans, err = sdp.Answer(offer, one)
+	}
+	if ans == nil {
+		// The codec changes (or none was agreed yet): any of ours.
+		if ans, err = sdp.Answer(offer, local); err != nil {
+			return nil, sip.StatusNotAcceptableHere, "Not Acceptable Here"
 		}
 	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", ours)
+	am := &ans.Media[ans.Audio()]
+	cd, _ := am.Codec()
+	te, hasTE := am.TelephoneEvent()
+	s.ep.SetRemote(offer.Addr(ai))
+	s.ep.SetCodec(cd, te, hasTE)
+	s.setCodec(cd)
+	out := s.origin.Marshal(ans)
+	s.setSDP(out)
+	s.setHeld(offer.OnHold(ai))
+	return out, 0, ""
+}
+
+// reoffer is our offer in the 200 to a re-INVITE without SDP (a late
+// offer): the leg's codec first; the answer comes in the ACK.
+func (s *legState) reoffer() []byte {
+	local := s.local
+	local.Direction = sdp.Unknown
+	if cur := s.currentCodec(); cur != codec.Unknown {
+		local.Codecs = preferFirst(local.Codecs, cur)
+	}
+	out := s.origin.Marshal(sdp.Offer(local))
+	s.mu.Lock()
+	s.ourSDP, s.reofferPending = out, true
+	s.mu.Unlock()
+	return out
+}
+
+// ackAnswer reads the answer to a reoffer from an ACK.
+func (s *legState) ackAnswer(body []byte) {
+	s.mu.Lock()
+	pending := s.reofferPending
+	s.reofferPending = false
+	s.mu.Unlock()
+	if !pending || len(body) == 0 {
+		return
+	}
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return
+	}
+	cd, err := applyRemote(s.ep, ans)
+	if err != nil {
+		return
+	}
+	s.setCodec(cd)
+	s.setHeld(ans.OnHold(ans.Audio()))
+}
+
+// answerReinvite answers a re-INVITE on either kind of leg: an offer gets
+// midCallOffer's answer, no offer gets ours (late offer).
+func (c *Calls) answerReinvite(s *legState, req *sip.Request, tx sip.ServerTransaction, extra ...sip.Header) {
+	var body []byte
+	if len(req.Body()) > 0 {
+		var code int
+		var reason string
+		if body, code, reason = s.midCallOffer(req.Body()); body == nil {
+			c.srv.Respond(tx, req, code, reason)
+			return
+		}
+	} else {
+		body = s.reoffer()
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
 	res.AppendHeader(sdpHeader())
-	res.AppendHeader(contact)
+	res.AppendHeader(s.contact)
+	res.AppendHeader(sip.NewHeader("Allow", c.allow()))
+	res.AppendHeader(sip.NewHeader("Supported", supported))
+	for _, h := range extra {
+		res.AppendHeader(h)
+	}
+	c.srv.RespondWith(tx, res)
+}
+
+// answerUpdate answers an UPDATE: a session refresh, and when it carries
+// SDP an offer like a re-INVITE's (some phones hold with UPDATE).
+func (c *Calls) answerUpdate(s *legState, req *sip.Request, tx sip.ServerTransaction, extra ...sip.Header) {
+	if len(req.Body()) == 0 {
+		c.srv.Respond(tx, req, sip.StatusOK, "OK", append(extra, s.contact)...)
+		return
+	}
+	body, code, reason := s.midCallOffer(req.Body())
+	if body == nil {
+		c.srv.Respond(tx, req, code, reason)
+		return
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
+	res.AppendHeader(sdpHeader())
+	res.AppendHeader(s.contact)
 	for _, h := range extra {
 		res.AppendHeader(h)
 	}

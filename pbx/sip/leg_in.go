@@ -16,19 +16,13 @@ import (
 // inLeg is the caller's leg: a server dialog from an INVITE.
 type inLeg struct {
 	legState
-	c       *Calls
-	ext     Extension
-	dlg     *sipgo.DialogServerSession
-	key     string
-	peer    string
-	contact *sip.ContactHeader
-	origin  *sdp.Originator
-	local   sdp.Local
+	ext  Extension
+	dlg  *sipgo.DialogServerSession
+	key  string
+	peer string
 
-	// ourSDP is what we send in 183 and 200: the answer to the caller's
-	// offer, or our offer when the INVITE had none (the answer comes in
-	// the ACK).
-	ourSDP    []byte
+	// lateOffer is set when the INVITE had no offer: ourSDP (sent in 183
+	// and 200) is then our offer, and the answer comes in the ACK.
 	lateOffer bool
 
 	// The session timer agreed in the 200 OK: interval (0: none) and who
@@ -68,17 +62,15 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 	}
 	peer := peerAddr(req)
 	l := &inLeg{
-		legState:  legState{id: c.nextID("in-"), ep: ep, done: make(chan struct{})},
-		c:         c,
+		legState:  newLegState(c, c.nextID("in-"), ep, info.DTMFMode, c.contact(peer, t)),
 		ext:       ext,
 		peer:      req.Source(),
-		contact:   c.contact(peer, t),
-		origin:    sdp.NewOriginator(uint64(time.Now().UnixNano())),
 		answered:  make(chan struct{}),
 		confirmed: make(chan struct{}),
 	}
+	l.side = l
 	l.local = sdp.Local{Addr: c.advertise(peer, t), Port: int(ep.LocalAddr().Port()), Codecs: codecsOf(info),
-		TelephoneEvent: c.cfg.TelephoneEvent}
+		TelephoneEvent: telephoneEvent(c.cfg, info.DTMFMode)}
 	if offer != nil {
 		ans, err := sdp.Answer(offer, l.local)
 		if err == nil {
@@ -111,6 +103,7 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 	tag, _ := dlg.InviteRequest.To().Params.Get("tag")
 	l.key = dialogKey(req.CallID().Value(), tag)
 	l.watchDialog(dlg.Context(), l.dialogEnded)
+	l.listenDTMF()
 	c.legs.Store(l.key, l)
 	ep.SetTimeout(c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
 	return l, 0, ""
@@ -166,7 +159,7 @@ func (l *inLeg) Progress(early bool) error {
 		return errLegEnded
 	}
 	if early && !l.lateOffer {
-		return l.respond(sip.StatusSessionInProgress, "Session Progress", l.ourSDP)
+		return l.respond(sip.StatusSessionInProgress, "Session Progress", l.sdpBody())
 	}
 	return l.respond(sip.StatusRinging, "Ringing", nil)
 }
@@ -179,14 +172,14 @@ func (l *inLeg) Answer(ctx context.Context) error {
 	// Marked answered before the 200 goes out: a BYE may follow the ACK at
 	// once, and must count as a normal hang-up, not a cancel.
 	l.ansOnce.Do(func() { close(l.answered) })
-	var extra []sip.Header
+	extra := []sip.Header{sip.NewHeader("Allow", l.c.allow()), sip.NewHeader("Supported", supported)}
 	if l.seInterval > 0 {
 		extra = append(extra, sessionExpiresHeader(l.seInterval, l.seRefresher))
 		if l.seRefresher == "uac" {
 			extra = append(extra, sip.NewHeader("Require", "timer"))
 		}
 	}
-	err := l.respond(sip.StatusOK, "OK", l.ourSDP, extra...)
+	err := l.respond(sip.StatusOK, "OK", l.sdpBody(), extra...)
 	l.confOnce.Do(func() { close(l.confirmed) })
 	if err != nil && l.byeReceived.Load() {
 		// The caller's BYE overtook its ACK (sipgo handles each message in
@@ -267,6 +260,11 @@ func (l *inLeg) Hangup(cause call.Cause) {
 }
 
 func (l *inLeg) onAck(req *sip.Request) {
+	if req.CSeq() != nil && req.CSeq().SeqNo != l.dlg.InviteRequest.CSeq().SeqNo {
+		// The ACK of a re-INVITE: it may carry the answer to our offer.
+		l.ackAnswer(req.Body())
+		return
+	}
 	if err := l.dlg.ReadAck(req, nil); err != nil {
 		return
 	}
@@ -289,15 +287,26 @@ func (l *inLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	l.end(call.CauseNormal)
 }
 
-// onReinvite answers a mid-call re-INVITE (hold and transfers come with
-// the desk-phone features).
+// onReinvite answers a mid-call re-INVITE: a session refresh, a media
+// change, hold or retrieve.
 func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.refreshed()
-	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP, refreshAnswer(l.seInterval)...)
+	l.c.answerReinvite(&l.legState, req, tx, refreshAnswer(l.seInterval)...)
 }
 
-// onUpdate takes a session refresh (UPDATE without SDP).
+// onUpdate takes a session refresh, with or without SDP.
 func (l *inLeg) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	l.refreshed()
-	l.c.srv.Respond(tx, req, sip.StatusOK, "OK", append(refreshAnswer(l.seInterval), l.contact)...)
+	l.c.answerUpdate(&l.legState, req, tx, refreshAnswer(l.seInterval)...)
+}
+
+func (l *inLeg) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	return l.dlg.Do(ctx, req)
+}
+
+func (l *inLeg) remoteTarget() (sip.Uri, bool) {
+	if !l.isAnswered() {
+		return sip.Uri{}, false
+	}
+	return l.dlg.InviteRequest.Contact().Address, true
 }

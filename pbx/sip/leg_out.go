@@ -18,13 +18,10 @@ import (
 // outLeg is a leg we dial: a client dialog to one contact of an extension.
 type outLeg struct {
 	legState
-	c       *Calls
 	ext     Extension
 	binding Binding
 	dlg     *sipgo.DialogClientSession
 	key     string
-	contact *sip.ContactHeader
-	ourSDP  []byte
 	events  chan call.EventKind
 
 	cancel   context.CancelFunc // stops ringing (sends CANCEL)
@@ -52,6 +49,7 @@ func (c *Calls) Dial(ctx context.Context, d call.Device, from, to call.Party, of
 		return nil, call.ErrUnavailable
 	}
 	codecs := codecsOf(info)
+	mode := info.DTMFMode
 	if offerFrom != nil {
 		if first := codec.FromName(offerFrom.Codec(), codec.ClockRate); first != codec.Unknown {
 			codecs = preferFirst(codecs, first)
@@ -60,7 +58,7 @@ func (c *Calls) Dial(ctx context.Context, d call.Device, from, to call.Party, of
 	var legs []call.Outgoing
 	var errs []error
 	for _, b := range bindings {
-		l, err := c.dialOne(ext, b, from, to, codecs)
+		l, err := c.dialOne(ext, b, from, to, codecs, mode)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -92,7 +90,7 @@ func preferFirst(cs []codec.Codec, first codec.Codec) []codec.Codec {
 	return out
 }
 
-func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []codec.Codec) (*outLeg, error) {
+func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []codec.Codec, mode call.DTMFMode) (*outLeg, error) {
 	ua, err := c.dialogUA(b.Transport)
 	if err != nil {
 		return nil, err
@@ -107,16 +105,16 @@ func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []
 	}
 	peer := addrOf(b.Source)
 	l := &outLeg{
-		legState: legState{id: c.nextID("out-"), ep: ep, done: make(chan struct{})},
-		c:        c,
+		legState: newLegState(c, c.nextID("out-"), ep, mode, c.contact(peer, b.Transport)),
 		ext:      ext,
 		binding:  b,
-		contact:  c.contact(peer, b.Transport),
 		events:   make(chan call.EventKind, 4),
 	}
-	local := sdp.Local{Addr: c.advertise(peer, b.Transport), Port: int(ep.LocalAddr().Port()), Codecs: codecs,
-		TelephoneEvent: c.cfg.TelephoneEvent}
-	l.ourSDP = sdp.NewOriginator(uint64(time.Now().UnixNano())).Marshal(sdp.Offer(local))
+	l.side = l
+	l.local = sdp.Local{Addr: c.advertise(peer, b.Transport), Port: int(ep.LocalAddr().Port()), Codecs: codecs,
+		TelephoneEvent: telephoneEvent(c.cfg, mode)}
+	l.ourSDP = l.origin.Marshal(sdp.Offer(l.local))
+	l.listenDTMF()
 
 	req := sip.NewRequest(sip.INVITE, uri)
 	req.SetBody(l.ourSDP)
@@ -129,8 +127,8 @@ func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []
 	req.AppendHeader(&sip.ToHeader{DisplayName: to.Name, Address: sip.Uri{Scheme: "sip", User: to.Number, Host: c.srv.cfg.Realm}})
 	req.AppendHeader(l.contact)
 	req.AppendHeader(sip.NewHeader("User-Agent", c.srv.cfg.UserAgent))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"))
-	req.AppendHeader(sip.NewHeader("Supported", "timer"))
+	req.AppendHeader(sip.NewHeader("Allow", c.allow()))
+	req.AppendHeader(sip.NewHeader("Supported", supported))
 	req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(c.cfg.SessionExpires/time.Second))))
 	req.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
 	req.SetDestination(b.Source)
@@ -280,7 +278,9 @@ func (l *outLeg) Hangup(cause call.Cause) {
 	l.cancel()
 }
 
-func (l *outLeg) onAck(*sip.Request) {}
+// onAck takes the ACK of a re-INVITE the callee sent, which may carry the
+// answer to our offer.
+func (l *outLeg) onAck(req *sip.Request) { l.ackAnswer(req.Body()) }
 
 func (l *outLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	l.c.srv.metrics.responses.WithLabelValues("2xx").Inc()
@@ -321,10 +321,29 @@ func (l *outLeg) interval() time.Duration {
 
 func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.refreshed()
-	l.c.answerReinvite(l.ep, l.contact, req, tx, l.ourSDP, refreshAnswer(l.interval())...)
+	l.c.answerReinvite(&l.legState, req, tx, refreshAnswer(l.interval())...)
 }
 
 func (l *outLeg) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	l.refreshed()
-	l.c.srv.Respond(tx, req, sip.StatusOK, "OK", append(refreshAnswer(l.interval()), l.contact)...)
+	l.c.answerUpdate(&l.legState, req, tx, refreshAnswer(l.interval())...)
+}
+
+func (l *outLeg) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	return l.dlg.Do(ctx, req)
+}
+
+// remoteTarget is the callee's Contact from its 200 (our requests before
+// the answer would have no To tag to go by).
+func (l *outLeg) remoteTarget() (sip.Uri, bool) {
+	l.mu2.Lock()
+	answered := l.answered
+	l.mu2.Unlock()
+	if !answered {
+		return sip.Uri{}, false
+	}
+	if c := l.dlg.InviteResponse.Contact(); c != nil {
+		return c.Address, true
+	}
+	return l.dlg.InviteRequest.Recipient, true
 }

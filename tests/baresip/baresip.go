@@ -192,6 +192,41 @@ func (p *Phone) Hangup() {
 	}
 }
 
+// Accept answers the ringing call.
+func (p *Phone) Accept() { p.do("accept", "") }
+
+// Hold puts the current call on hold (a re-INVITE with a=sendonly).
+func (p *Phone) Hold() { p.do("hold", "") }
+
+// Resume takes the current call off hold.
+func (p *Phone) Resume() { p.do("resume", "") }
+
+// Transfer transfers the current call's other party to number (a blind
+// transfer: REFER).
+func (p *Phone) Transfer(number string) { p.do("transfer", "sip:"+number+"@"+p.opts.Server) }
+
+func (p *Phone) do(command, params string) {
+	p.t.Helper()
+	if _, err := p.Command(command, params); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Count is how many times baresip printed substr so far.
+func (p *Phone) Count(substr string) int { return strings.Count(p.out.String(), substr) }
+
+// WaitCount waits until baresip has printed substr n times.
+func (p *Phone) WaitCount(substr string, n int, timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for p.Count(substr) < n {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("baresip %s: %q printed %d times within %v, want %d:\n%s", p.opts.Ext, substr, p.Count(substr), timeout, n, tail(p.out.String(), 40))
+		}
+		time.Sleep(20 * time.Millisecond) // polling the output, bounded by the deadline
+	}
+}
+
 // Received returns the path of the WAV holding what the phone received in
 // its (first) call, recorded by sndfile.
 func (p *Phone) Received() string {

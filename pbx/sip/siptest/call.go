@@ -113,6 +113,9 @@ type Call struct {
 	ended     bool
 	err       error
 
+	referStatuses []int // sipfrag status codes of transfer NOTIFYs
+	referDone     bool  // a NOTIFY ended the transfer's subscription
+
 	ring context.CancelFunc // outgoing: cancels the INVITE (CANCEL)
 	done chan struct{}      // closed when the call has ended
 }

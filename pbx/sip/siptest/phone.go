@@ -4,7 +4,10 @@
 // without an SDP offer, answering digest challenges), takes calls by a
 // Behaviour (ring then answer, early media, reject, never answer), hangs up
 // and cancels, and has an RTP socket that sends a PCMU or PCMA stream (a
-// tone or a counter pattern) and records what it receives. It sends
+// tone or a counter pattern) and records what it receives. Mid-call it
+// holds and retrieves (re-INVITE), transfers (REFER, blind or with
+// Replaces, collecting the NOTIFY sipfrags), and sends and records DTMF by
+// SIP INFO and RFC 4733 events (features.go). It sends
 // requests that neither baresip nor SIPp can (SHA-256 digest, hostile
 // traffic). SDP and G.711 are its own, independent of media/*.
 //
@@ -59,6 +62,7 @@ type Phone struct {
 	calls     sync.Map // Call-ID → *Call
 	behaviour atomic.Pointer[Behaviour]
 	incoming  chan *Call
+	feat      features // INFO digits, NOTIFY routing (features.go)
 
 	mu     sync.Mutex
 	callID string
@@ -88,6 +92,7 @@ func New(transport, listen string, log *slog.Logger) (*Phone, error) {
 	p.server.OnInvite(p.onInvite)
 	p.server.OnAck(p.onAck)
 	p.server.OnBye(p.onBye)
+	p.registerFeatures()
 	p.server.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.updates.Add(1)
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))

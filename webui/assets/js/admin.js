@@ -9,6 +9,7 @@ import { api, ApiError } from "./api.js";
 import { cdrQuery, formatDuration, talkTime } from "./calls.js";
 import { DeviceStates, displayState } from "./devices.js";
 import { t, onLanguageChange, formatDateTime } from "./i18n.js";
+import { setupFeatureCodes } from "./featurecodes.js";
 import { initShell } from "./shell.js";
 import {
   clearErrors,
@@ -25,7 +26,7 @@ import {
 
 const LOG_LIMIT = 100;
 const CALLS_LIMIT = 100;
-const TABS = ["users", "extensions", "calls", "system", "login-log"];
+const TABS = ["users", "extensions", "feature-codes", "calls", "system", "login-log"];
 
 let shell;
 let users = [];
@@ -61,6 +62,7 @@ if (shell && shell.me.role !== "admin") {
   setupTabs();
   setupUsers();
   setupExtensions();
+  setupFeatureCodes();
   setupCalls();
   setupSystem();
   setupLoginLog();
@@ -789,6 +791,66 @@ function readCodecs(select) {
   return select.value ? select.value.split(",") : [];
 }
 
+// FEATURE_RULES check an extension's call features (validateForm rules).
+const FEATURE_RULES = {
+  forward_always: "forward",
+  forward_busy: "forward",
+  forward_no_answer: "forward",
+  no_answer_seconds: "ringSeconds",
+  pickup_group: "pickupGroup",
+};
+
+// readFeatures is the call features in a form, as the API takes them.
+function readFeatures(form) {
+  const e = form.elements;
+  const seconds = e.no_answer_seconds.value.trim();
+  return {
+    dtmf_mode: e.dtmf_mode.value,
+    dnd: e.dnd.checked,
+    forward_always: e.forward_always.value.trim(),
+    forward_busy: e.forward_busy.value.trim(),
+    forward_no_answer: e.forward_no_answer.value.trim(),
+    no_answer_seconds: seconds ? Number(seconds) : 0,
+    pickup_group: e.pickup_group.value.trim(),
+  };
+}
+
+// featuresOf is an extension's call features as readFeatures reads them.
+function featuresOf(ext) {
+  return {
+    dtmf_mode: ext.dtmf_mode === "rfc4733" ? "" : ext.dtmf_mode || "",
+    dnd: !!ext.dnd,
+    forward_always: ext.forward_always || "",
+    forward_busy: ext.forward_busy || "",
+    forward_no_answer: ext.forward_no_answer || "",
+    no_answer_seconds: ext.no_answer_seconds || 0,
+    pickup_group: ext.pickup_group || "",
+  };
+}
+
+// showFeatures puts an extension's call features in a form.
+function showFeatures(form, ext) {
+  const e = form.elements;
+  e.dtmf_mode.value = ext.dtmf_mode === "rfc4733" ? "" : ext.dtmf_mode || "";
+  e.dnd.checked = !!ext.dnd;
+  e.forward_always.value = ext.forward_always || "";
+  e.forward_busy.value = ext.forward_busy || "";
+  e.forward_no_answer.value = ext.forward_no_answer || "";
+  e.no_answer_seconds.value = ext.no_answer_seconds > 0 ? String(ext.no_answer_seconds) : "";
+  e.pickup_group.value = ext.pickup_group || "";
+}
+
+// checkForwards refuses a forward to the extension itself.
+function checkForwards(form, number) {
+  for (const name of ["forward_always", "forward_busy", "forward_no_answer"]) {
+    if (form.elements[name].value.trim() === number) {
+      showFieldError(form, name, t("error.forwardSelf"));
+      return false;
+    }
+  }
+  return true;
+}
+
 // validateExtensionForm checks what the server would refuse, so the
 // message is in the page's language. number is the extension's number
 // (the form's own for a new one).
@@ -811,8 +873,8 @@ function validateExtensionForm(form, rules, number) {
 async function createExtension(form, card) {
   clearErrors(form);
   const number = form.elements.number.value.trim();
-  const rules = { number: "extNumber", name: "text64", secret: "secret", max_calls: "maxCalls" };
-  if (!validateExtensionForm(form, rules, number)) return;
+  const rules = { number: "extNumber", name: "text64", secret: "secret", max_calls: "maxCalls", ...FEATURE_RULES };
+  if (!validateExtensionForm(form, rules, number) || !checkForwards(form, number)) return;
   const body = {
     number,
     name: form.elements.name.value.trim(),
@@ -820,6 +882,7 @@ async function createExtension(form, card) {
     secret: form.elements.secret.value,
     max_calls: readMaxCalls(form.elements.max_calls),
     codecs: readCodecs(form.elements.codecs),
+    ...readFeatures(form),
   };
   const submit = document.getElementById("extension-create-submit");
   setBusy(submit, true);
@@ -857,6 +920,7 @@ function editExtension(ext) {
   form.elements.max_calls.value = ext.max_calls > 0 ? String(ext.max_calls) : "";
   form.elements.codecs.value = codecsValue(ext.codecs);
   form.elements.disabled.checked = !!ext.disabled;
+  showFeatures(form, ext);
   openDialog(dialog);
 }
 
@@ -868,7 +932,8 @@ function bindExtensionEditDialog() {
     ev.preventDefault();
     clearErrors(form);
     const ext = editingExt;
-    if (!validateExtensionForm(form, { name: "text64", max_calls: "maxCalls" }, ext.number)) return;
+    const rules = { name: "text64", max_calls: "maxCalls", ...FEATURE_RULES };
+    if (!validateExtensionForm(form, rules, ext.number) || !checkForwards(form, ext.number)) return;
     // Send only what changed, so two admins editing different fields of
     // the same extension do not overwrite each other.
     const patch = {};
@@ -879,6 +944,10 @@ function bindExtensionEditDialog() {
     if (maxCalls !== (ext.max_calls || 0)) patch.max_calls = maxCalls;
     if (form.elements.codecs.value !== codecsValue(ext.codecs)) patch.codecs = readCodecs(form.elements.codecs);
     if (form.elements.disabled.checked !== !!ext.disabled) patch.disabled = form.elements.disabled.checked;
+    const before = featuresOf(ext);
+    for (const [key, value] of Object.entries(readFeatures(form))) {
+      if (value !== before[key]) patch[key] = value;
+    }
     if (Object.keys(patch).length === 0) {
       dialog.close();
       return;

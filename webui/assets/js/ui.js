@@ -164,6 +164,15 @@ const RULES = {
   },
   // Empty means the default.
   maxCalls: (v) => (!v.trim() || (/^[0-9]{1,3}$/.test(v.trim()) && Number(v) <= 100) ? "" : "error.maxCalls"),
+  // A forward target: empty (off), or 2-20 digits after an optional +.
+  forward: (v) => (!v.trim() || /^\+?[0-9]{2,20}$/.test(v.trim()) ? "" : "error.forward"),
+  // Ring time before the no-answer forward: empty or 0 (the default), or 5-300.
+  ringSeconds: (v) => {
+    const s = v.trim();
+    if (!s || s === "0") return "";
+    return /^[0-9]{1,3}$/.test(s) && Number(s) >= 5 && Number(s) <= 300 ? "" : "error.ringSeconds";
+  },
+  pickupGroup: (v) => (/^[A-Za-z0-9_-]{0,32}$/.test(v.trim()) ? "" : "error.pickupGroup"),
 };
 
 // validateForm checks named controls against RULES ({field: rule}), shows
