@@ -183,15 +183,16 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.setBindings(ext, next)
 	}
 	avail := available(next)
+	// Step 8: 200 listing every current binding, read under the lock:
+	// qualify updates the table's bindings in place.
+	hs := make([]sip.Header, 0, len(next)+1)
+	for _, b := range next {
+		hs = append(hs, sip.NewHeader("Contact", fmt.Sprintf("<%s>;expires=%d", b.Contact, int(b.Expires.Sub(now).Round(time.Second)/time.Second))))
+	}
 	s.mu.Unlock()
 	if changed {
 		s.log.Info("register", "ext", string(ext), "contacts", len(next), "source", req.Source(), "transport", transportOf(req).String())
 		s.notify(ext, avail)
-	}
-	// Step 8: 200 listing every current binding.
-	hs := make([]sip.Header, 0, len(next)+1)
-	for _, b := range next {
-		hs = append(hs, sip.NewHeader("Contact", fmt.Sprintf("<%s>;expires=%d", b.Contact, int(b.Expires.Sub(now).Round(time.Second)/time.Second))))
 	}
 	hs = append(hs, sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
 	s.respond(tx, req, sip.StatusOK, "OK", hs...)
