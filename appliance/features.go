@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/ccbox/ccbox/media/rtp"
 	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/event"
+	"github.com/ccbox/ccbox/webui"
 )
 
 // callFeatures gives the call layer the feature-code table and lets a
@@ -97,20 +97,9 @@ func (f callFeatures) update(number, action string, change func(*store.Tx, *stor
 		return err
 	}
 	if f.bus != nil {
-		f.bus.Publish("extension.updated", "extension:"+number, extensionEvent(e))
+		f.bus.Publish("extension.updated", "extension:"+number, webui.ExtensionEvent(e))
 	}
 	return nil
-}
-
-// extensionEvent is an extension as events show it: everything but the
-// secrets' hashes.
-func extensionEvent(e store.Extension) map[string]any {
-	var m map[string]any
-	b, _ := json.Marshal(e)
-	_ = json.Unmarshal(b, &m)
-	delete(m, "ha1_md5")
-	delete(m, "ha1_sha256")
-	return m
 }
 
 // sounds plays the call layer's sounds with media/player.

@@ -6,6 +6,10 @@
 //   - media/sdp: the SDP offers and answers a B2BUA reads and writes.
 //   - media/rtp: the anchored RTP relay (port pool, endpoints, symmetric
 //     latching, SSRC/sequence/timestamp rewriting, timeouts, statistics).
+//   - media/dtmf: digits as RFC 4733 events, as in-band tones (generator
+//     and detector) and as characters.
+//   - media/player: the box's own sounds (hold music, ring-back, beep,
+//     error tone), paced into legs by one clock.
 //
 // Media sits after config and before pbx in the import order: no package
 // under media imports pbx, webui or appliance, and none imports sipgo. The

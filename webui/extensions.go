@@ -69,6 +69,11 @@ func checkCallFeatures(number string, f callFeatures) error {
 	return nil
 }
 
+// ExtensionEvent is an extension as the API and extension.* events show it
+// (no secrets): for changes made outside the web API, such as a phone's
+// feature codes, so their events look the same.
+func ExtensionEvent(e store.Extension) any { return newExtensionView(e) }
+
 func newExtensionView(e store.Extension) extensionView {
 	codecs := e.Codecs
 	if codecs == nil {

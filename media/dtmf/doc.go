@@ -6,6 +6,6 @@
 //
 // It works on payloads and samples only: sending and receiving packets is
 // media/rtp's, deciding which form a leg wants is the call layer's. It
-// imports media/codec (for G.711 in tests and callers' convenience) and
-// nothing else of the appliance; never media/rtp, pbx or webui.
+// imports nothing of the appliance (only its tests use media/codec, for
+// G.711); never media/rtp, pbx or webui.
 package dtmf

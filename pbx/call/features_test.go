@@ -429,6 +429,10 @@ func TestNativeDTMF(t *testing.T) {
 	if nativeDTMF(x, y) {
 		t.Error("legs without media are native")
 	}
+	x.mode, y.mode = DTMFInband, DTMFInband
+	if !nativeDTMF(x, y) {
+		t.Error("two in-band legs are not native")
+	}
 }
 
 func TestBlindTransfer(t *testing.T) {
@@ -550,4 +554,41 @@ func TestReplaceAnsweredLeg(t *testing.T) {
 	waitDone(t, x)
 	a.Hangup(CauseNormal)
 	r.wait(t)
+}
+
+// TestAttendedTransferOfACallerLeg: the party handed over is the caller
+// of the consultation call; it goes on in the kept call and is not hung up
+// when the consultation call ends.
+func TestAttendedTransferOfACallerLeg(t *testing.T) {
+	r := newFRig(t)
+	a, b := r.connected(t) // 1001 → 1002
+	z := r.call("1003", "1002")
+	b2 := r.dialer.next(t, "1002")
+	b2.events <- EventAnswered
+	waitAnswered(t, z)
+	done := make(chan Cause, 1)
+	b.sig <- Signal{Kind: SignalTransfer, Transfer: &Transfer{Replaces: b2.id, Progress: func(s TransferState, cause Cause) {
+		if s == TransferDone {
+			done <- cause
+		}
+	}}}
+	select {
+	case cause := <-done:
+		if cause != CauseNormal {
+			t.Fatalf("transfer ended %v", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no transfer result")
+	}
+	waitFor(t, "1001 joined with 1003", func() bool { return r.bridger.joined(a, z) })
+	waitDone(t, b2)
+	waitDone(t, b)
+	select {
+	case <-z.Done():
+		t.Fatalf("the handed-over caller was hung up: %v", z.Cause())
+	case <-time.After(100 * time.Millisecond):
+	}
+	z.Hangup(CauseNormal)
+	r.wait(t)
+	waitDone(t, a)
 }

@@ -117,12 +117,20 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	}
 	m.mu.Unlock()
 	for _, c := range runs {
-		// The caller's leg is safe to hang up from here; the call's owner
-		// goroutine sees it end and tears down the rest. All at once: a
-		// hang-up waits for the phone's answer (a BYE's 200, an error
-		// response's ACK), and a phone that is gone would make the calls
-		// after it wait in turn.
+		// Legs are safe to hang up from here; the call's owner goroutine
+		// sees them end and tears down the rest. The caller's leg, and the
+		// parties the call has now (after a transfer the caller may be
+		// gone). All at once: a hang-up waits for the phone's answer (a
+		// BYE's 200, an error response's ACK), and a phone that is gone
+		// would make the calls after it wait in turn.
 		go c.in.Hangup(CauseShutdown)
+		go c.do(func() {
+			for _, s := range c.sides {
+				if s != nil {
+					go s.ch.Hangup(CauseShutdown)
+				}
+			}
+		})
 	}
 	done := make(chan struct{})
 	go func() { m.calls.Wait(); close(done) }()
@@ -265,23 +273,48 @@ func (m *Manager) ownerOf(id ChannelID) *callRun {
 	return m.owners[id]
 }
 
-// do runs f on c's owner goroutine and waits for it, or reports false when
-// the call has ended (or does not take it within a few seconds: an owner
-// busy that long is dialing, and the request is better refused).
+// do runs f on c's owner goroutine and waits for it. It reports false
+// when the call has ended, or did not get to f within a few seconds (an
+// owner busy that long is dialing or playing a tone; two calls asking each
+// other at once would otherwise wait for ever): then f never runs.
 func (c *callRun) do(f func()) bool {
+	const (
+		pending int32 = iota
+		running
+		abandoned
+	)
+	var state atomic.Int32
 	done := make(chan struct{})
+	run := func() {
+		if !state.CompareAndSwap(pending, running) {
+			return
+		}
+		f()
+		close(done)
+	}
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
 	select {
-	case c.ctl <- func() { f(); close(done) }:
+	case c.ctl <- run:
 	case <-c.exited:
 		return false
-	case <-time.After(5 * time.Second):
+	case <-t.C:
 		return false
 	}
 	select {
 	case <-done:
 		return true
 	case <-c.exited:
-		// The run may have taken f just before exiting without running it.
+	case <-t.C:
+	}
+	if state.CompareAndSwap(pending, abandoned) {
+		return false
+	}
+	// f is running (or ran): its owner finishes it.
+	select {
+	case <-done:
+		return true
+	case <-c.exited:
 		select {
 		case <-done:
 			return true

@@ -414,7 +414,11 @@ func forward(leg Outgoing, out chan<- legEvent, stop <-chan struct{}) {
 func (c *callRun) finish(cause Cause, by string) {
 	m := c.m
 	c.stopMedia()
-	c.in.Hangup(cause)
+	if c.m.ownerOf(c.in.ID()) == c {
+		// Not when the caller's leg went on in another call (an attended
+		// transfer handed it over) or left this one (transferred away).
+		c.in.Hangup(cause)
+	}
 	for _, s := range c.sides {
 		if s != nil {
 			s.ch.Hangup(cause)

@@ -122,8 +122,12 @@ func (c *callRun) signal(i int, s Signal) {
 }
 
 // nativeDTMF reports whether the RTP relay carries x's digits to y by
-// itself: both use RFC 4733 and both negotiated telephone-event.
+// itself: both use RFC 4733 and both negotiated telephone-event, or both
+// are in-band (the tones are in the audio it relays).
 func nativeDTMF(x, y Channel) bool {
+	if x.DTMFMode() == DTMFInband && y.DTMFMode() == DTMFInband {
+		return true
+	}
 	if x.DTMFMode() != DTMFRFC4733 || y.DTMFMode() != DTMFRFC4733 {
 		return false
 	}

@@ -1,8 +1,12 @@
 // Package sip is the appliance's SIP front: transports (UDP and TCP on one
 // address, TLS on another), digest authentication, source bans, the
-// registrar (RFC 3261 §10) and OPTIONS qualify. It is the only package that
-// imports sipgo; it imports nothing of pbx/call, webui or appliance, and
-// declares the small store interfaces it needs (Directory, BindingStore).
+// registrar (RFC 3261 §10), OPTIONS qualify, the SIP side of the B2BUA
+// (Calls) and busy lamps (Presence). It is the only package that imports
+// sipgo. It implements pbx/call's interfaces (calls.go: every leg is a
+// call.Channel, Calls is the call.Dialer) and so imports pbx/call for their
+// types; it imports nothing of webui or appliance, and declares the small
+// store interfaces it needs (Directory, BindingStore, CallDirectory,
+// DeviceStates).
 //
 // # Building and running
 //
@@ -51,10 +55,72 @@
 // BanTime: its packets are dropped before parsing. Config.Trusted networks
 // are exempt.
 //
+// # Calls
+//
+// NewCalls(srv, pool, dir, cfg) handles INVITE, ACK, BYE, CANCEL, UPDATE,
+// INFO and REFER; SetManager attaches the call layer. An INVITE becomes a
+// channel handed to CallManager.Incoming; Dial rings every available
+// contact of an extension. Media is always anchored in the box. Each leg
+// takes its DTMF mode from its extension (CallerInfo.DTMFMode).
+//
+// # Hold
+//
+// A re-INVITE or UPDATE whose SDP offers sendonly, inactive or c=0.0.0.0
+// is hold: the leg sends call.SignalHold, and SignalRetrieve when a later
+// offer is sendrecv again. The answer gives the direction RFC 3264 asks
+// (sendonly → recvonly, inactive → inactive) and keeps the leg's codec. A
+// re-INVITE without SDP gets our offer in the 200 and the answer is read
+// from the ACK. The held party's leg is not re-negotiated: the call layer
+// only changes what the box sends it (hold music).
+//
+// # DTMF
+//
+// Modes per extension: rfc4733 (the default), info, inband. Whatever the
+// mode, a leg receives RFC 4733 events (when telephone-event was
+// negotiated), SIP INFO with application/dtmf-relay or application/dtmf
+// (any other body type: 415; an empty INFO is a keepalive, 200), and on
+// in-band legs the tones found by media/dtmf's detector; each digit is one
+// call.SignalDTMF. SendDTMF sends in the leg's mode: RFC 4733 events (tones
+// when the phone negotiated no telephone-event), an INFO with
+// application/dtmf-relay, or tones in the leg's codec; the relay is muted
+// meanwhile. INFO and in-band legs are offered no telephone-event, so the
+// relay never passes them events.
+//
+// # Transfers
+//
+// REFER (RFC 3515) from either leg of a call: 400 without a usable
+// Refer-To, 481 when its Replaces names no dialog we know, else 202 and a
+// call.SignalTransfer (blind, or attended with Replaces). Progress comes
+// back as NOTIFYs with a message/sipfrag body: 100 Trying, 180 Ringing,
+// then 200 OK or the failure's status (486, 404, 480...), which ends the
+// implicit subscription; after 60 s without an outcome, 408. Refer-Sub:
+// false (RFC 4488) is honoured: 202 with Refer-Sub: false, no NOTIFYs.
+//
+// An INVITE with Replaces (RFC 3891) is authenticated like any INVITE; 400
+// for a malformed header, 481 for a dialog we do not know; otherwise it goes
+// to CallManager.Replace, which hangs the new leg up (486, or 404 when the
+// named leg is in no call) if it cannot take the named leg's place.
+//
+// # Presence (busy lamps)
+//
+// NewPresence(srv, states, exists, cfg) serves the dialog event package
+// (RFC 6665, RFC 4235): an authenticated SUBSCRIBE to an existing extension
+// gets 200 and an immediate NOTIFY with the full state, then one NOTIFY per
+// lamp change: no dialog when idle or unregistered, an early dialog
+// (direction recipient) while it rings, a confirmed one in a call, and the
+// ended dialog as terminated once after a call. Other event packages: 489
+// with Allow-Events: dialog. Expires defaults to 600 s, 60-3600 (423 below,
+// clamped above; 0 fetches the state once). Refreshes within the
+// subscription are not challenged. PresenceConfig bounds the box (10 000,
+// 503) and each subscriber (200, 403). Subscriptions live in memory; a
+// restart makes refreshes 481 and phones subscribe again. The appliance
+// feeds DeviceChanged from the device.state_changed events of the bus.
+//
 // # Metrics
 //
 // pbx_sip_requests_total{method}, pbx_sip_responses_total{code_class},
-// pbx_registrations, pbx_auth_failures_total, pbx_banned_sources.
+// pbx_registrations, pbx_auth_failures_total, pbx_banned_sources,
+// pbx_sip_subscriptions.
 //
 // Package siptest holds a sipgo-based test phone for this package's tests
 // and later end-to-end tests (it lives here because only pbx/sip may import
