@@ -227,3 +227,46 @@ func checkTalk(ctx context.Context, t *testing.T, px *siptest.Phone, x *siptest.
 		}
 	}
 }
+
+// TestInviteWithReplacesTakesOverACall: 1001 talks to 1002; a phone of
+// 1003 sends an INVITE with Replaces naming 1002's dialog (as a phone
+// completing an attended transfer, or picking up from a busy lamp, does).
+// 1003 takes 1002's place: it talks to 1001 and 1002 is hung up.
+func TestInviteWithReplacesTakesOverACall(t *testing.T) {
+	app, _ := callBox(t, "1001", "1002", "1003")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a := infoPhone(t, app, "127.0.0.2", "1001", 0)
+	b := infoPhone(t, app, "127.0.0.3", "1002", 0)
+	c := infoPhone(t, app, "127.0.0.4", "1003", 0)
+	first, err := a.Invite(ctx, siptest.Dial{Server: app.SIPAddr(), To: "1002", Ext: "1001", Password: "secret-1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bCall, err := b.NextIncoming(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := siptest.Dial{Server: app.SIPAddr(), To: "1002", Ext: "1003", Password: "secret-1003"}
+	d.Headers = append(d.Headers, siptest.Header("Replaces", bCall.ReplacesValue()))
+	taker, err := c.Invite(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := taker.WaitAnswered(ctx); err != nil {
+		t.Fatalf("INVITE with Replaces: %v (statuses %v)", err, taker.Statuses())
+	}
+	if err := bCall.WaitEnded(ctx); err != nil {
+		t.Fatalf("the replaced leg did not end: %v", err)
+	}
+	checkTalk(ctx, t, a, first, c, taker)
+	if err := first.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := taker.WaitEnded(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -427,3 +427,7 @@ func (r *RTP) writePaced(ctx context.Context, to netip.AddrPort, frames [][]byte
 	}
 	return nil
 }
+
+// Header makes a header for Dial.Headers (callers outside pbx/sip do not
+// import sipgo).
+func Header(name, value string) sip.Header { return sip.NewHeader(name, value) }
