@@ -150,12 +150,18 @@ func TestAttendedTransferWithTestPhones(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := bFirst.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := bFirst.Hold(ctx); err != nil {
 		t.Fatal(err)
 	}
 	consult := dial(b, "1002", "1003")
 	cCall, err := c.NextIncoming(ctx)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cCall.WaitAnswered(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := bFirst.Refer(ctx, "1003", consult); err != nil || res.StatusCode != http.StatusAccepted {
@@ -248,6 +254,9 @@ func TestInviteWithReplacesTakesOverACall(t *testing.T) {
 	}
 	bCall, err := b.NextIncoming(ctx)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bCall.WaitAnswered(ctx); err != nil {
 		t.Fatal(err)
 	}
 	d := siptest.Dial{Server: app.SIPAddr(), To: "1002", Ext: "1003", Password: "secret-1003"}
