@@ -72,7 +72,9 @@ type Calls struct {
 	dir  CallDirectory
 	cfg  CallConfig
 	log  *slog.Logger
-	mgr  CallManager
+	// mgr is set once, after the server may already serve (SetManager):
+	// read atomically.
+	mgr atomic.Pointer[CallManager]
 
 	seq atomic.Uint64
 
@@ -150,7 +152,14 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 }
 
 // SetManager attaches the call layer (built after the Dialer it needs).
-func (c *Calls) SetManager(m CallManager) { c.mgr = m }
+func (c *Calls) SetManager(m CallManager) { c.mgr.Store(&m) }
+
+func (c *Calls) manager() CallManager {
+	if m := c.mgr.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
 
 func (c *Calls) nextID(prefix string) call.ChannelID {
 	return call.ChannelID(prefix + strconv.FormatUint(c.seq.Add(1), 10))
@@ -287,7 +296,8 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
-	if c.mgr == nil {
+	mgr := c.manager()
+	if mgr == nil {
 		c.srv.Respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
 		return
 	}
@@ -322,9 +332,9 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	from := call.Party{Number: string(ext), Name: info.Name}
 	if replaced != nil {
-		c.mgr.Replace(in, from, replaced.base().id, earlyOnly)
+		mgr.Replace(in, from, replaced.base().id, earlyOnly)
 	} else {
-		c.mgr.Incoming(in, from, req.Recipient.User, info.MaxCalls)
+		mgr.Incoming(in, from, req.Recipient.User, info.MaxCalls)
 	}
 	in.waitSettled()
 }
