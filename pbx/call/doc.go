@@ -54,7 +54,8 @@
 //   - Talk: hold parts the bridge; the held party hears music, the holder
 //     nothing; retrieve bridges again. Each leg's output is one continuous
 //     RTP stream whatever it hears. Digits: between two RFC 4733 legs the
-//     relay carries the events itself; otherwise the call sends each digit
+//     relay carries the events itself, between two in-band legs the audio
+//     does; otherwise the call sends each digit
 //     in the other leg's mode. Every digit is published as "call.dtmf".
 //   - Blind transfer: the transferee hears ring-back while the target
 //     rings; on answer they are joined and the transferor's leg is hung up
