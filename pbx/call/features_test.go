@@ -508,16 +508,12 @@ func TestBlindTransfer(t *testing.T) {
 	})
 }
 
-func TestAttendedTransfer(t *testing.T) {
-	r := newFRig(t)
-	a, b := r.connected(t) // 1001 → 1002
-	// 1002 consults 1003.
-	consult := r.call("1002", "1003")
-	c := r.dialer.next(t, "1003")
-	c.events <- EventAnswered
-	waitAnswered(t, consult)
+// attendedTransfer has from ask to transfer its other party to the call
+// of leg replaces, and waits for the transfer to succeed.
+func attendedTransfer(t *testing.T, from *fakeLeg, replaces ChannelID) {
+	t.Helper()
 	done := make(chan Cause, 1)
-	b.sig <- Signal{Kind: SignalTransfer, Transfer: &Transfer{Replaces: consult.id, Progress: func(s TransferState, cause Cause) {
+	from.sig <- Signal{Kind: SignalTransfer, Transfer: &Transfer{Replaces: replaces, Progress: func(s TransferState, cause Cause) {
 		if s == TransferDone {
 			done <- cause
 		}
@@ -530,6 +526,17 @@ func TestAttendedTransfer(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no transfer result")
 	}
+}
+
+func TestAttendedTransfer(t *testing.T) {
+	r := newFRig(t)
+	a, b := r.connected(t) // 1001 → 1002
+	// 1002 consults 1003.
+	consult := r.call("1002", "1003")
+	c := r.dialer.next(t, "1003")
+	c.events <- EventAnswered
+	waitAnswered(t, consult)
+	attendedTransfer(t, b, consult.id)
 	waitFor(t, "1001 joined with 1003", func() bool { return r.bridger.joined(a, c) })
 	waitDone(t, b)
 	waitDone(t, consult)
@@ -566,20 +573,7 @@ func TestAttendedTransferOfACallerLeg(t *testing.T) {
 	b2 := r.dialer.next(t, "1002")
 	b2.events <- EventAnswered
 	waitAnswered(t, z)
-	done := make(chan Cause, 1)
-	b.sig <- Signal{Kind: SignalTransfer, Transfer: &Transfer{Replaces: b2.id, Progress: func(s TransferState, cause Cause) {
-		if s == TransferDone {
-			done <- cause
-		}
-	}}}
-	select {
-	case cause := <-done:
-		if cause != CauseNormal {
-			t.Fatalf("transfer ended %v", cause)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no transfer result")
-	}
+	attendedTransfer(t, b, b2.id)
 	waitFor(t, "1001 joined with 1003", func() bool { return r.bridger.joined(a, z) })
 	waitDone(t, b2)
 	waitDone(t, b)
