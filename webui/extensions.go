@@ -34,16 +34,19 @@ type callFeatures struct {
 	ForwardNoAnswer string `json:"forward_no_answer"` // "" = off
 	NoAnswerSeconds int    `json:"no_answer_seconds"` // 0 = the default (20)
 	PickupGroup     string `json:"pickup_group"`      // "" = in no group
+	RingOn          string `json:"ring_on"`           // "" = both (default), phone, seat
 }
 
 func featuresOf(e store.Extension) callFeatures {
 	return callFeatures{DTMFMode: e.DTMFMode, DND: e.DND, ForwardAlways: e.ForwardAlways, ForwardBusy: e.ForwardBusy,
-		ForwardNoAnswer: e.ForwardNoAnswer, NoAnswerSeconds: e.NoAnswerSeconds, PickupGroup: e.PickupGroup}
+		ForwardNoAnswer: e.ForwardNoAnswer, NoAnswerSeconds: e.NoAnswerSeconds, PickupGroup: e.PickupGroup, RingOn: e.RingOn}
 }
 
-// set copies the features into e, the DTMF mode in its stored form.
+// set copies the features into e, the DTMF mode and ring_on in their
+// stored forms.
 func (f callFeatures) set(e *store.Extension) {
 	e.DTMFMode, e.DND, e.PickupGroup = provision.NormalDTMFMode(f.DTMFMode), f.DND, f.PickupGroup
+	e.RingOn = provision.NormalRingOn(f.RingOn)
 	e.ForwardAlways, e.ForwardBusy, e.ForwardNoAnswer = f.ForwardAlways, f.ForwardBusy, f.ForwardNoAnswer
 	e.NoAnswerSeconds = f.NoAnswerSeconds
 }
@@ -61,6 +64,7 @@ func checkCallFeatures(number string, f callFeatures) error {
 		{"forward_no_answer", provision.CheckForward(number, f.ForwardNoAnswer)},
 		{"no_answer_seconds", provision.CheckNoAnswerSeconds(f.NoAnswerSeconds)},
 		{"pickup_group", provision.CheckPickupGroup(f.PickupGroup)},
+		{"ring_on", provision.CheckRingOn(f.RingOn)},
 	} {
 		if err := fieldError(check.field, check.err); err != nil {
 			return err
@@ -128,11 +132,12 @@ type createExtensionRequest struct {
 	ForwardNoAnswer string `json:"forward_no_answer"`
 	NoAnswerSeconds int    `json:"no_answer_seconds"`
 	PickupGroup     string `json:"pickup_group"`
+	RingOn          string `json:"ring_on"`
 }
 
 func (r createExtensionRequest) features() callFeatures {
 	return callFeatures{DTMFMode: r.DTMFMode, DND: r.DND, ForwardAlways: r.ForwardAlways, ForwardBusy: r.ForwardBusy,
-		ForwardNoAnswer: r.ForwardNoAnswer, NoAnswerSeconds: r.NoAnswerSeconds, PickupGroup: r.PickupGroup}
+		ForwardNoAnswer: r.ForwardNoAnswer, NoAnswerSeconds: r.NoAnswerSeconds, PickupGroup: r.PickupGroup, RingOn: r.RingOn}
 }
 
 // numberTaken turns a numbering-plan clash found in the transaction into a 409.
@@ -236,6 +241,7 @@ type updateExtensionRequest struct {
 	ForwardNoAnswer *string `json:"forward_no_answer"`
 	NoAnswerSeconds *int    `json:"no_answer_seconds"` // 0 = the default
 	PickupGroup     *string `json:"pickup_group"`      // "" = in no group
+	RingOn          *string `json:"ring_on"`           // "" or "both", "phone", "seat"
 }
 
 // features is the extension's call features with the request's changes.
@@ -250,6 +256,7 @@ func (r updateExtensionRequest) features(f callFeatures) callFeatures {
 	pick(&f.ForwardBusy, r.ForwardBusy)
 	pick(&f.ForwardNoAnswer, r.ForwardNoAnswer)
 	pick(&f.PickupGroup, r.PickupGroup)
+	pick(&f.RingOn, r.RingOn)
 	if r.DND != nil {
 		f.DND = *r.DND
 	}

@@ -294,6 +294,9 @@ func TestExtensionCallFeatures(t *testing.T) {
 		{"seconds high", map[string]any{"no_answer_seconds": 301}, "no_answer_seconds"},
 		{"group", map[string]any{"pickup_group": "front desk"}, "pickup_group"},
 		{"dnd type", map[string]any{"dnd": "yes"}, "dnd"},
+		{"ring on", map[string]any{"ring_on": "browser"}, "ring_on"},
+		{"ring on case", map[string]any{"ring_on": "Seat"}, "ring_on"},
+		{"ring on type", map[string]any{"ring_on": true}, "ring_on"},
 	}
 	for _, tc := range bad {
 		t.Run("create "+tc.name, func(t *testing.T) {
@@ -309,12 +312,12 @@ func TestExtensionCallFeatures(t *testing.T) {
 
 	resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions", with(map[string]any{
 		"dtmf_mode": "info", "dnd": true, "forward_always": "+8613800000000", "forward_busy": "1002",
-		"forward_no_answer": "1003", "no_answer_seconds": 30, "pickup_group": "sales"}))
+		"forward_no_answer": "1003", "no_answer_seconds": 30, "pickup_group": "sales", "ring_on": "seat"}))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
 	want := callFeatures{DTMFMode: "info", DND: true, ForwardAlways: "+8613800000000", ForwardBusy: "1002",
-		ForwardNoAnswer: "1003", NoAnswerSeconds: 30, PickupGroup: "sales"}
+		ForwardNoAnswer: "1003", NoAnswerSeconds: 30, PickupGroup: "sales", RingOn: "seat"}
 	var view extensionView
 	mustJSON(t, body, &view)
 	if view.callFeatures != want {
@@ -378,5 +381,79 @@ func TestExtensionCallFeatures(t *testing.T) {
 	// An unknown extension is 404 even with good values.
 	if resp, _ := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1009", map[string]any{"dnd": true}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown extension: %d", resp.StatusCode)
+	}
+}
+
+// TestExtensionRingOn: ring_on is shown, changed on its own (the other
+// fields stay), "both" is stored as the default "", and a bad value among
+// good changes is a 400 naming ring_on with nothing written.
+func TestExtensionRingOn(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.login(t, "admin", testPassword)
+	resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions",
+		map[string]any{"number": "1001", "secret": "long-secret", "name": "Desk", "dnd": true})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var view map[string]any
+	mustJSON(t, body, &view)
+	if got, ok := view["ring_on"]; !ok || got != "" {
+		t.Errorf("new extension's ring_on = %v (present %v), want \"\"", got, ok)
+	}
+	stored := func(t *testing.T) store.Extension {
+		t.Helper()
+		var e store.Extension
+		if err := ts.db.View(func(tx *store.Tx) (err error) { e, err = tx.Extension("1001"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	steps := []struct {
+		ringOn string
+		stored string // and shown
+	}{
+		{"seat", "seat"},
+		{"phone", "phone"},
+		{"both", ""},
+		{"seat", "seat"},
+		{"", ""},
+	}
+	for _, s := range steps {
+		resp, body := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"ring_on": s.ringOn})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("patch %q: %d %s", s.ringOn, resp.StatusCode, body)
+		}
+		var v extensionView
+		mustJSON(t, body, &v)
+		e := stored(t)
+		if v.RingOn != s.stored || e.RingOn != s.stored {
+			t.Errorf("patch %q: shown %q, stored %q, want %q", s.ringOn, v.RingOn, e.RingOn, s.stored)
+		}
+		if e.Name != "Desk" || !e.DND {
+			t.Errorf("patch %q changed other fields: %+v", s.ringOn, e)
+		}
+	}
+
+	ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"ring_on": "phone"})
+	before := stored(t)
+	for _, bad := range []any{"browser", "none", "PHONE", 3, nil} {
+		body := map[string]any{"name": "Changed", "dnd": false, "pickup_group": "sales", "ring_on": bad}
+		resp, out := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", body)
+		if bad == nil {
+			// null leaves the field alone, as for every PATCH field.
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("ring_on null: %d %s", resp.StatusCode, out)
+			}
+			if e := stored(t); e.RingOn != "phone" || e.Name != "Changed" {
+				t.Errorf("ring_on null: stored %+v", e)
+			}
+			continue
+		}
+		if _, field := errorCode(out); resp.StatusCode != http.StatusBadRequest || field != "ring_on" {
+			t.Errorf("ring_on %v: %d %s, want 400 field ring_on", bad, resp.StatusCode, out)
+		}
+		if e := stored(t); !reflect.DeepEqual(e, before) {
+			t.Errorf("ring_on %v: half applied: %+v", bad, e)
+		}
 	}
 }

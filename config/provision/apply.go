@@ -395,7 +395,9 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 		diff("forward_no_answer", old.ForwardNoAnswer != de.ForwardNoAnswer)
 		diff("no_answer_seconds", old.NoAnswerSeconds != de.NoAnswerSeconds)
 		diff("pickup_group", old.PickupGroup != de.PickupGroup)
-		ne.DTMFMode, ne.DND, ne.PickupGroup = dtmf, de.DND, de.PickupGroup
+		ringOn := NormalRingOn(de.RingOn)
+		diff("ring_on", old.RingOn != ringOn)
+		ne.DTMFMode, ne.DND, ne.PickupGroup, ne.RingOn = dtmf, de.DND, de.PickupGroup, ringOn
 		ne.ForwardAlways, ne.ForwardBusy, ne.ForwardNoAnswer = de.ForwardAlways, de.ForwardBusy, de.ForwardNoAnswer
 		ne.NoAnswerSeconds = de.NoAnswerSeconds
 

@@ -211,11 +211,13 @@ extensions:
     forward_no_answer: "201"
     no_answer_seconds: 30
     pickup_group: front-desk
+    ring_on: phone
   201:
     secret_ha1_md5: `+testHA1MD5+`
     secret_ha1_sha256: `+testHA1SHA256+`
     disabled: true
     pickup_group: front-desk
+    ring_on: both
 feature_codes:
   dnd_on: "#78"
   group_pickup: ""

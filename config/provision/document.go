@@ -66,6 +66,7 @@ type Extension struct {
 	ForwardNoAnswer string `yaml:"forward_no_answer,omitempty"` // forward after no_answer_seconds of ringing
 	NoAnswerSeconds int    `yaml:"no_answer_seconds,omitempty"` // 0 = 20; else 5-300
 	PickupGroup     string `yaml:"pickup_group,omitempty"`      // same group: group pickup
+	RingOn          string `yaml:"ring_on,omitempty"`           // both (default), phone or seat
 }
 
 // Marshal encodes d as YAML (two-space indent, users sorted by name), after a

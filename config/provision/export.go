@@ -82,5 +82,6 @@ func extensionFromStore(e store.Extension) Extension {
 		ForwardNoAnswer: e.ForwardNoAnswer,
 		NoAnswerSeconds: e.NoAnswerSeconds,
 		PickupGroup:     e.PickupGroup,
+		RingOn:          e.RingOn,
 	}
 }

@@ -77,6 +77,28 @@ func CheckPickupGroup(group string) error {
 	return nil
 }
 
+// CheckRingOn: where an extension's calls ring: "" or "both" (the default:
+// its desk phone contacts and its browser seat together), "phone" (only the
+// SIP contacts) or "seat" (only the browser seat).
+func CheckRingOn(ringOn string) error {
+	switch ringOn {
+	case "", store.RingOnBoth, store.RingOnPhone, store.RingOnSeat:
+		return nil
+	}
+	return problem("unknown value %q (both, phone or seat)", ringOn)
+}
+
+// NormalRingOn is how a valid ring_on is stored: the default, both, as ""
+// whichever way it was written (as NormalDTMFMode does for rfc4733), so
+// that applying "both" twice is no change. store.Extension.RingTarget reads
+// it back as "both".
+func NormalRingOn(ringOn string) string {
+	if ringOn == store.RingOnBoth {
+		return ""
+	}
+	return ringOn
+}
+
 // CheckFeatureCode: one code of the table: "" (the feature is disabled) or
 // 1-8 characters of 0-9 * #, starting with * or #. The first character
 // keeps codes apart from the numbering plan, whose numbers are all digits.

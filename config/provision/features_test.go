@@ -47,6 +47,14 @@ func TestCallFeatureChecks(t *testing.T) {
 		{"group space", CheckPickupGroup("front desk"), false},
 		{"group dot", CheckPickupGroup("a.b"), false},
 		{"group non-ascii", CheckPickupGroup("前台"), false},
+		{"ring on default", CheckRingOn(""), true},
+		{"ring on both", CheckRingOn("both"), true},
+		{"ring on phone", CheckRingOn("phone"), true},
+		{"ring on seat", CheckRingOn("seat"), true},
+		{"ring on upper", CheckRingOn("Seat"), false},
+		{"ring on space", CheckRingOn(" phone"), false},
+		{"ring on browser", CheckRingOn("browser"), false},
+		{"ring on none", CheckRingOn("none"), false},
 		{"code disabled", CheckFeatureCode(""), true},
 		{"code star", CheckFeatureCode("*72"), true},
 		{"code hash", CheckFeatureCode("#1"), true},
@@ -65,6 +73,26 @@ func TestCallFeatureChecks(t *testing.T) {
 			var fe *FieldError
 			if tt.err != nil && (!errors.As(tt.err, &fe) || fe.Path != "" || fe.Problem == "") {
 				t.Errorf("error %#v, want a *FieldError with only Problem", tt.err)
+			}
+		})
+	}
+}
+
+func TestNormalRingOn(t *testing.T) {
+	tests := []struct{ in, want, target string }{
+		{"", "", "both"},
+		{"both", "", "both"},
+		{"phone", "phone", "phone"},
+		{"seat", "seat", "seat"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := NormalRingOn(tt.in)
+			if got != tt.want {
+				t.Errorf("NormalRingOn(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if target := (store.Extension{RingOn: got}).RingTarget(); target != tt.target {
+				t.Errorf("stored %q rings %q, want %q", got, target, tt.target)
 			}
 		})
 	}
@@ -142,19 +170,20 @@ func TestValidateCallFeatures(t *testing.T) {
 		want []string
 	}{
 		{"all set", doc(Extension{DTMFMode: "inband", DND: true, ForwardAlways: "1002", ForwardBusy: "+861012345678",
-			ForwardNoAnswer: "1003", NoAnswerSeconds: 45, PickupGroup: "sales"}, map[string]string{"dnd_on": "#7", "group_pickup": ""}), nil},
+			ForwardNoAnswer: "1003", NoAnswerSeconds: 45, PickupGroup: "sales", RingOn: "seat"}, map[string]string{"dnd_on": "#7", "group_pickup": ""}), nil},
 		{"dtmf", doc(Extension{DTMFMode: "rtp"}, nil), []string{"extensions.1001.dtmf_mode"}},
 		{"forward always", doc(Extension{ForwardAlways: "1001"}, nil), []string{"extensions.1001.forward_always"}},
 		{"forward busy", doc(Extension{ForwardBusy: "x"}, nil), []string{"extensions.1001.forward_busy"}},
 		{"forward no answer", doc(Extension{ForwardNoAnswer: "1"}, nil), []string{"extensions.1001.forward_no_answer"}},
 		{"seconds", doc(Extension{NoAnswerSeconds: 2}, nil), []string{"extensions.1001.no_answer_seconds"}},
 		{"group", doc(Extension{PickupGroup: "a b"}, nil), []string{"extensions.1001.pickup_group"}},
+		{"ring on", doc(Extension{RingOn: "browser"}, nil), []string{"extensions.1001.ring_on"}},
 		{"code", doc(Extension{}, map[string]string{"dnd_on": "78"}), []string{"feature_codes.dnd_on"}},
 		{"code key", doc(Extension{}, map[string]string{"dnd": "*78"}), []string{"feature_codes.dnd"}},
 		{"every field", doc(Extension{DTMFMode: "x", ForwardAlways: "x", ForwardBusy: "x", ForwardNoAnswer: "x",
-			NoAnswerSeconds: 1000, PickupGroup: "x y"}, nil), []string{"extensions.1001.dtmf_mode", "extensions.1001.forward_always",
+			NoAnswerSeconds: 1000, PickupGroup: "x y", RingOn: "x"}, nil), []string{"extensions.1001.dtmf_mode", "extensions.1001.forward_always",
 			"extensions.1001.forward_busy", "extensions.1001.forward_no_answer", "extensions.1001.no_answer_seconds",
-			"extensions.1001.pickup_group"}},
+			"extensions.1001.pickup_group", "extensions.1001.ring_on"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +209,7 @@ extensions:
     forward_no_answer: 1003
     no_answer_seconds: 30
     pickup_group: sales
+    ring_on: seat
 feature_codes:
   dnd_on: "#78"
   group_pickup: ""
@@ -187,7 +217,7 @@ feature_codes:
 `
 	d := mustParse(t, src)
 	want := Extension{DTMFMode: "info", DND: true, ForwardAlways: "1002", ForwardBusy: "+8613800000000",
-		ForwardNoAnswer: "1003", NoAnswerSeconds: 30, PickupGroup: "sales"}
+		ForwardNoAnswer: "1003", NoAnswerSeconds: 30, PickupGroup: "sales", RingOn: "seat"}
 	if got := d.Extensions["1001"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("extension %+v\nwant %+v", got, want)
 	}
@@ -204,6 +234,8 @@ feature_codes:
 		{"code not a string", "version: 1\nfeature_codes:\n  dnd_on: [1]\n", []where{{"feature_codes.dnd_on", 3}}},
 		{"dnd not a bool", "version: 1\nextensions:\n  1001:\n    dnd: yes please\n", []where{{"extensions.1001.dnd", 4}}},
 		{"seconds not an int", "version: 1\nextensions:\n  1001:\n    no_answer_seconds: soon\n", []where{{"extensions.1001.no_answer_seconds", 4}}},
+		{"ring on not a string", "version: 1\nextensions:\n  1001:\n    ring_on: [seat]\n", []where{{"extensions.1001.ring_on", 4}}},
+		{"ring on misspelt", "version: 1\nextensions:\n  1001:\n    ringon: seat\n", []where{{"extensions.1001.ringon", 4}}},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,4 +344,98 @@ func TestApplyFeatureCodeClash(t *testing.T) {
 	}
 	// Moving a code away and taking it in one document is fine.
 	mustApply(t, db, mustParse(t, "version: 1\nfeature_codes:\n  dnd_on: '*78'\n  dnd_off: '#5'\n"), Options{})
+}
+
+// TestApplyRingOn: ring_on is applied, "both" is stored as the default (so
+// applying it again is no change), a change is reported by its key, the
+// export carries it and applies back with no change, and a bad value is
+// refused where it is written with nothing stored.
+func TestApplyRingOn(t *testing.T) {
+	db := newStore(t)
+	setRealm(t, db, "ccbox-test")
+	doc := func(ringOn string) string {
+		return `version: 1
+users:
+  admin:
+    role: admin
+    password_hash: ` + testHash + `
+extensions:
+  1001:
+    user: admin
+    secret: long-secret
+    ring_on: ` + ringOn + `
+`
+	}
+	stored := func(t *testing.T) string {
+		t.Helper()
+		e, err := getExtension(t, db, "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.RingOn
+	}
+	mustApply(t, db, mustParse(t, doc("both")), Options{})
+	if got := stored(t); got != "" {
+		t.Fatalf("both stored as %q, want the default", got)
+	}
+	if again := mustApply(t, db, mustParse(t, doc(`""`)), Options{}); len(again) != 0 {
+		t.Errorf("applying the default after both changed %v", again)
+	}
+
+	steps := []struct {
+		ringOn  string
+		stored  string
+		changed bool
+	}{
+		{"seat", "seat", true},
+		{"seat", "seat", false},
+		{"phone", "phone", true},
+		{"both", "", true},
+		{"both", "", false},
+		{"seat", "seat", true},
+	}
+	for i, s := range steps {
+		changes := mustApply(t, db, mustParse(t, doc(s.ringOn)), Options{})
+		want := Change{Action: ActionUpdate, Kind: KindExtension, Name: "1001", Fields: []string{"ring_on"}}
+		if s.changed && (len(changes) != 1 || !containsChange(changes, want)) {
+			t.Errorf("step %d (%s): changes %v, want %v", i, s.ringOn, changes, want)
+		}
+		if !s.changed && len(changes) != 0 {
+			t.Errorf("step %d (%s): changes %v, want none", i, s.ringOn, changes)
+		}
+		if got := stored(t); got != s.stored {
+			t.Errorf("step %d (%s): stored %q, want %q", i, s.ringOn, got, s.stored)
+		}
+	}
+
+	exp, err := Export(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := exp.Extensions["1001"].RingOn; got != "seat" {
+		t.Errorf("exported ring_on %q, want seat", got)
+	}
+	text, err := Marshal(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "ring_on: seat\n") {
+		t.Errorf("export lacks ring_on:\n%s", text)
+	}
+	if again := mustApply(t, db, mustParse(t, string(text)), Options{}); len(again) != 0 {
+		t.Errorf("applying the export changed %v\n%s", again, text)
+	}
+
+	before := takeDump(t, db)
+	d, err := Parse([]byte(strings.Replace(doc("browser"), "    user: admin\n", "    user: admin\n    name: Changed\n", 1)))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	_, err = Apply(context.Background(), db, newHasher(), d, Options{})
+	if got, want := positions(t, err), []where{{"extensions.1001.ring_on", 11}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("errors at %v (%v), want %v", got, err, want)
+	}
+	if after := takeDump(t, db); !reflect.DeepEqual(after, before) {
+		t.Error("a refused apply wrote")
+	}
 }

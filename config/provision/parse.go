@@ -281,9 +281,11 @@ func (p *parser) extension(path string, n *yaml.Node) Extension {
 			}
 		case "pickup_group":
 			e.PickupGroup = p.str(kp, v)
+		case "ring_on":
+			e.RingOn = p.str(kp, v)
 		default:
 			p.unknown(kp, k, "name, user, secret, secret_ha1_md5, secret_ha1_sha256, max_calls, codecs, disabled, "+
-				"dtmf_mode, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, pickup_group")
+				"dtmf_mode, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, pickup_group, ring_on")
 		}
 	})
 	return e

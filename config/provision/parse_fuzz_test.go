@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 1\nusers:\n  a: &x {role: agent}\n  b: *x\n"))
 	f.Add([]byte("version: 1\nusers:\n  a:\n    role: admin\n  a:\n    colour: 1\n"))
 	f.Add([]byte("- [\n"))
-	f.Add([]byte("version: 1\nextensions:\n  1001: {dnd: true, forward_busy: '1002', no_answer_seconds: 30, pickup_group: g, dtmf_mode: info}\nfeature_codes: {dnd_on: '#78', group_pickup: ''}\n"))
+	f.Add([]byte("version: 1\nextensions:\n  1001: {dnd: true, forward_busy: '1002', no_answer_seconds: 30, pickup_group: g, dtmf_mode: info, ring_on: seat}\nfeature_codes: {dnd_on: '#78', group_pickup: ''}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Parse(data)
 		if err != nil {

@@ -67,7 +67,7 @@ func (d Document) fieldError(path, format string, args ...any) *FieldError {
 // title and display_name <= 64 chars without control characters; language known; agent_number per
 // CheckAgentNumber. Extensions: the number, name, user, secret (or both HA1s, not both forms), max_calls
 // and codecs per their Check functions, and the call features (dtmf_mode, the forwards,
-// no_answer_seconds, pickup_group) per theirs. Each feature code per CheckFeatureCode. No number is
+// no_answer_seconds, pickup_group, ring_on) per theirs. Each feature code per CheckFeatureCode. No number is
 // held twice in the numbering plan (extensions and agent numbers). (That a new user needs a password,
 // a new extension a secret, an extension's user exists, and the resulting feature-code table is free
 // of clashes is checked by Apply, which knows the store.)
@@ -135,6 +135,7 @@ func (d Document) Validate() error {
 		check(path+".forward_no_answer", CheckForward(number, e.ForwardNoAnswer))
 		check(path+".no_answer_seconds", CheckNoAnswerSeconds(e.NoAnswerSeconds))
 		check(path+".pickup_group", CheckPickupGroup(e.PickupGroup))
+		check(path+".ring_on", CheckRingOn(e.RingOn))
 	}
 	for _, key := range sortedNames(d.FeatureCodes) {
 		path := "feature_codes." + key

@@ -52,6 +52,11 @@ type Extension struct {
 	// PickupGroup: extensions with the same non-empty group pick up each
 	// other's ringing calls with the group pickup code; "" = in no group.
 	PickupGroup string `json:"pickup_group,omitempty"`
+	// RingOn is where the extension's calls ring: "" or RingOnBoth (its
+	// desk phone contacts and its browser seat together), RingOnPhone
+	// (only the SIP contacts) or RingOnSeat (only the browser seat).
+	// RingTarget gives the value in force.
+	RingOn string `json:"ring_on,omitempty"`
 
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -68,6 +73,30 @@ func (e Extension) NoAnswerTimeout() time.Duration {
 	}
 	return time.Duration(e.NoAnswerSeconds) * time.Second
 }
+
+// The values of Extension.RingOn other than "" (which is RingOnBoth).
+const (
+	RingOnBoth  = "both"
+	RingOnPhone = "phone"
+	RingOnSeat  = "seat"
+)
+
+// RingTarget is where the extension's calls ring, as one of RingOnBoth,
+// RingOnPhone and RingOnSeat ("" reads as RingOnBoth, and so does a value
+// this build does not know, so that calls still reach a phone).
+func (e Extension) RingTarget() string {
+	switch e.RingOn {
+	case RingOnPhone, RingOnSeat:
+		return e.RingOn
+	}
+	return RingOnBoth
+}
+
+// RingsPhone reports whether the extension's calls ring its SIP contacts.
+func (e Extension) RingsPhone() bool { return e.RingTarget() != RingOnSeat }
+
+// RingsSeat reports whether the extension's calls ring its browser seat.
+func (e Extension) RingsSeat() bool { return e.RingTarget() != RingOnPhone }
 
 // CallLimit is the concurrent-call limit in force (MaxCalls, or the default).
 func (e Extension) CallLimit() int {
@@ -109,6 +138,29 @@ func (tx *Tx) Extensions() ([]Extension, error) {
 	})
 	sort.SliceStable(exts, func(i, j int) bool { return NumberLess(exts[i].Number, exts[j].Number) })
 	return exts, err
+}
+
+// ExtensionsOwnedBy returns the extensions whose User is user, in numeric
+// order (as Extensions), so the first is the owner's lowest-numbered one.
+// An empty user owns nothing: "" means no owner, not a user.
+func (tx *Tx) ExtensionsOwnedBy(user string) ([]Extension, error) {
+	if user == "" {
+		return nil, nil
+	}
+	exts, err := tx.Extensions()
+	if err != nil {
+		return nil, err
+	}
+	owned := exts[:0]
+	for _, e := range exts {
+		if e.User == user {
+			owned = append(owned, e)
+		}
+	}
+	if len(owned) == 0 {
+		return nil, nil
+	}
+	return owned, nil
 }
 
 // NumberLess orders dial numbers numerically when they are digit strings of
@@ -180,14 +232,11 @@ func (tx *Tx) DeleteExtension(number string) error {
 // clearExtensionOwner detaches user's extensions from them: an extension
 // outlives the person it was given to.
 func (tx *Tx) clearExtensionOwner(user string) error {
-	exts, err := tx.Extensions()
+	exts, err := tx.ExtensionsOwnedBy(user)
 	if err != nil {
 		return err
 	}
 	for _, e := range exts {
-		if e.User != user {
-			continue
-		}
 		e.User = ""
 		if err := tx.PutExtension(e); err != nil {
 			return err

@@ -147,6 +147,124 @@ func TestExtensionDefaults(t *testing.T) {
 	}
 }
 
+// TestExtensionRingOnStored: RingOn is stored and read back; "" is not
+// stored at all, so records written before the field read as "both".
+func TestExtensionRingOnStored(t *testing.T) {
+	db := openTest(t, Options{Now: newTestClock(t0).now})
+	want := Extension{Number: "1001", HA1MD5: "m", HA1SHA256: "s", RingOn: RingOnPhone, Created: t0, Updated: t0}
+	mustUpdate(t, db, func(tx *Tx) error { return tx.PutExtension(want) })
+	var got Extension
+	db.View(func(tx *Tx) (err error) { got, err = tx.Extension("1001"); return err })
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	raw, _ := json.Marshal(Extension{Number: "1002"})
+	var keys map[string]any
+	json.Unmarshal(raw, &keys)
+	if _, ok := keys["ring_on"]; ok {
+		t.Error("empty ring_on stored")
+	}
+}
+
+func TestExtensionRingTarget(t *testing.T) {
+	tests := []struct {
+		ringOn      string
+		want        string
+		phone, seat bool
+	}{
+		{"", RingOnBoth, true, true},
+		{RingOnBoth, RingOnBoth, true, true},
+		{RingOnPhone, RingOnPhone, true, false},
+		{RingOnSeat, RingOnSeat, false, true},
+		// A value a later build wrote: calls still ring everywhere.
+		{"desk", RingOnBoth, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ringOn, func(t *testing.T) {
+			e := Extension{RingOn: tt.ringOn}
+			if got := e.RingTarget(); got != tt.want {
+				t.Errorf("RingTarget() = %q, want %q", got, tt.want)
+			}
+			if e.RingsPhone() != tt.phone || e.RingsSeat() != tt.seat {
+				t.Errorf("RingsPhone() = %v, RingsSeat() = %v, want %v, %v", e.RingsPhone(), e.RingsSeat(), tt.phone, tt.seat)
+			}
+		})
+	}
+}
+
+// TestExtensionsOwnedBy: a user's extensions in numeric order; nobody's
+// for a user with none, for an unknown user and for "" (which is no owner).
+func TestExtensionsOwnedBy(t *testing.T) {
+	db := openTest(t, Options{Now: newTestClock(t0).now})
+	mustUpdate(t, db, func(tx *Tx) error {
+		for _, name := range []string{"alice", "bob", "carol"} {
+			if err := tx.PutUser(User{Name: name, Role: RoleAgent}); err != nil {
+				return err
+			}
+		}
+		for _, e := range []Extension{
+			{Number: "1001", User: "alice"},
+			{Number: "202", User: "alice", RingOn: RingOnSeat},
+			{Number: "1000", User: "bob"},
+			{Number: "300"},
+			{Number: "99", User: "alice"},
+		} {
+			e.HA1MD5, e.HA1SHA256 = "m", "s"
+			if err := tx.PutExtension(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	tests := []struct {
+		user string
+		want []string
+	}{
+		{"alice", []string{"99", "202", "1001"}},
+		{"bob", []string{"1000"}},
+		{"carol", nil},
+		{"nobody", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.user, func(t *testing.T) {
+			var got []string
+			err := db.View(func(tx *Tx) error {
+				exts, err := tx.ExtensionsOwnedBy(tt.user)
+				for _, e := range exts {
+					if e.User != tt.user {
+						t.Errorf("extension %s belongs to %q", e.Number, e.User)
+					}
+					got = append(got, e.Number)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("owned %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	// Deleting a user leaves their extensions ownerless, and only theirs.
+	mustUpdate(t, db, func(tx *Tx) error { return tx.DeleteUser("alice") })
+	db.View(func(tx *Tx) error {
+		if owned, err := tx.ExtensionsOwnedBy("alice"); err != nil || len(owned) != 0 {
+			t.Errorf("deleted user still owns %v (%v)", owned, err)
+		}
+		e, err := tx.Extension("202")
+		if err != nil || e.User != "" || e.RingOn != RingOnSeat {
+			t.Errorf("202 after the owner's deletion: %+v (%v)", e, err)
+		}
+		if owned, err := tx.ExtensionsOwnedBy("bob"); err != nil || len(owned) != 1 {
+			t.Errorf("bob owns %v (%v)", owned, err)
+		}
+		return nil
+	})
+}
+
 func TestRealm(t *testing.T) {
 	db := openTest(t, Options{})
 	err := db.View(func(tx *Tx) error { _, err := tx.Realm(); return err })
