@@ -28,6 +28,11 @@
 //     (an in-band DTMF detector), an EventFunc each telephone-event packet,
 //     and MuteRelay silences the bridged peer while the box plays its own
 //     packets (a DTMF tone, music) into a leg with Send.
+//   - Virtual endpoints (PortPool.Virtual): no socket and no loop; what
+//     they send goes to a Transport function and what the transport
+//     receives is handed to Receive. A browser seat's PeerConnection is one
+//     (media/webrtc): a call bridges a virtual endpoint onto the seat like
+//     any leg, and the relay code is the same for both kinds.
 //   - PCMU↔PCMA transcoding in place with media/codec's byte tables when the
 //     legs differ; payload-type mapping of telephone-event.
 //   - RTP timeout (a callback when no packet arrived for a set time), RTCP

@@ -95,6 +95,12 @@ type Endpoint struct {
 	log    *slog.Logger
 	now    func() time.Time
 
+	// transport, when set, makes this a virtual endpoint (see
+	// PortPool.Virtual): no sockets, no loop, no port; send hands packets
+	// to it and Receive takes the transport's input.
+	transport Transport
+	vpkt      Packet // Receive's reused packet view
+
 	remote  atomic.Pointer[remoteState]
 	format  atomic.Uint32
 	sink    atomic.Pointer[sinkBox]
@@ -156,6 +162,9 @@ func (e *Endpoint) LocalAddr() netip.AddrPort { return e.local }
 // latched address, so the next packet received latches afresh (a re-INVITE
 // that moves the media). An unspecified address (hold) stops sending.
 func (e *Endpoint) SetRemote(addr netip.AddrPort) {
+	if e.transport != nil {
+		return // a virtual endpoint's destination is its transport
+	}
 	if addr.Addr().IsUnspecified() || addr.Port() == 0 {
 		addr = netip.AddrPort{}
 	}
@@ -236,7 +245,8 @@ func (e *Endpoint) Stats() Stats {
 // Close stops reading, closes both sockets and returns the ports to the
 // pool. Unbridge first: a peer still bridged to a closed endpoint drops what
 // it would send here. Close is idempotent. It waits for the relay loop, so
-// it must not be called from a Sink, EventFunc or timeout callback.
+// it must not be called from a Sink, EventFunc or timeout callback. A
+// virtual endpoint has no socket or loop: Close only stops its output.
 func (e *Endpoint) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
@@ -244,6 +254,9 @@ func (e *Endpoint) Close() error {
 		e.out.mu.Lock()
 		e.closed = true
 		e.out.mu.Unlock()
+		if e.transport != nil {
+			return // no socket, no loop, no port
+		}
 		e.loop.remove(e)
 		err = errors.Join(unix.Close(e.rtpFD), unix.Close(e.rtcpFD))
 		e.pool.release(e.port)
@@ -320,7 +333,13 @@ func (e *Endpoint) send(pkt *Packet, src uint64) error {
 	// Still under the lock, so Close cannot close the socket meanwhile
 	// (and its number be reused). Only the relay loop feeding this leg
 	// and the call layer's player ever contend for it.
-	n, err := sendTo(e.rtpFD, pkt.Buf, r.addr, e.v6)
+	var n int
+	var err error
+	if e.transport != nil {
+		n, err = len(pkt.Buf), e.transport(pkt.Buf)
+	} else {
+		n, err = sendTo(e.rtpFD, pkt.Buf, r.addr, e.v6)
+	}
 	e.out.mu.Unlock()
 	if err != nil {
 		e.dropped.Add(1)
@@ -413,6 +432,9 @@ const maxDropout = 3000
 // whatever the SDP said; afterwards another source is ignored until the
 // latched one has been silent for RelatchAfter.
 func (e *Endpoint) accept(addr netip.AddrPort, now int64) bool {
+	if e.transport != nil {
+		return true // the transport's peer is the only source
+	}
 	r := e.remote.Load()
 	if r != nil && r.latched {
 		if r.addr == addr {
