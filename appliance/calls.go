@@ -13,8 +13,10 @@ import (
 	"github.com/ccbox/ccbox/media/codec"
 	"github.com/ccbox/ccbox/media/player"
 	"github.com/ccbox/ccbox/media/rtp"
+	"github.com/ccbox/ccbox/media/webrtc"
 	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/event"
+	"github.com/ccbox/ccbox/pbx/seat"
 	"github.com/ccbox/ccbox/pbx/sip"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -35,7 +37,21 @@ type callDeps struct {
 	log     *slog.Logger
 }
 
-func newCalls(d callDeps) (*call.Manager, error) {
+// telephony is what newCalls makes: the call manager and the browser
+// seats (whose registry and WebRTC engine Close stops).
+type telephony struct {
+	calls  *call.Manager
+	seats  *seat.Registry
+	engine *webrtc.Engine
+}
+
+// Close takes the seats offline and closes their media port.
+func (t *telephony) Close() {
+	t.seats.Close()
+	_ = t.engine.Close()
+}
+
+func newCalls(d callDeps) (*telephony, error) {
 	metrics, err := rtp.NewMetrics(d.reg)
 	if err != nil {
 		return nil, fmt.Errorf("RTP metrics: %w", err)
@@ -61,10 +77,31 @@ func newCalls(d callDeps) (*call.Manager, error) {
 		Advertise:    advertise,
 		MediaTimeout: d.cfg.MediaTimeout.Duration,
 	})
+	mcfg, err := seatMediaConfig(d.cfg.SeatMediaAddr(), d.cfg.PublicIP)
+	if err != nil {
+		return nil, err
+	}
+	mcfg.Log = d.log.With("component", "webrtc")
+	engine, err := webrtc.NewEngine(mcfg)
+	if err != nil {
+		return nil, fmt.Errorf("browser seats' media on udp %s: %w", d.cfg.SeatMediaAddr(), err)
+	}
+	seats, err := seat.New(seat.Options{
+		Media:      seatMedia{e: engine},
+		Pool:       pool,
+		Directory:  seatDirectory{db: d.db, bus: d.bus, now: time.Now},
+		Devices:    d.devices,
+		Logger:     d.log.With("component", "seat"),
+		Registerer: d.reg,
+	})
+	if err != nil {
+		_ = engine.Close()
+		return nil, err
+	}
 	mgr := call.NewManager(call.Options{
 		Player:     sounds{p: d.player},
 		Features:   callFeatures{db: d.db, bus: d.bus, now: time.Now},
-		Dialer:     calls,
+		Dialer:     ringDialer{phones: calls, seats: seats, db: d.db},
 		Bridger:    call.RTPBridge{},
 		Directory:  callDirectory{db: d.db},
 		Records:    cdrRecords{db: d.db},
@@ -75,7 +112,8 @@ func newCalls(d callDeps) (*call.Manager, error) {
 		Limits:     call.Limits{RingTimeout: d.cfg.RingTimeout.Duration},
 	})
 	calls.SetManager(mgr)
-	return mgr, nil
+	seats.SetCalls(mgr)
+	return &telephony{calls: mgr, seats: seats, engine: engine}, nil
 }
 
 // callDirectory answers the call layer's questions about extensions: the

@@ -148,11 +148,13 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	sounds := player.New(log.With("component", "player"))
 	defer sounds.Close()
-	calls, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, devices: devices,
+	tel, err := newCalls(callDeps{cfg: cfg, sipSrv: sipSrv, sipUDP: ls.sipUDP, db: db, bus: bus, devices: devices,
 		player: sounds, reg: reg, log: log})
 	if err != nil {
 		return err
 	}
+	defer tel.Close()
+	calls := tel.calls
 	stopPresence, err := newPresence(sipSrv, db, bus, devices, cfg, reg)
 	if err != nil {
 		return err
@@ -175,6 +177,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		DeviceState: func(ext string) string {
 			return devices.View(call.Device{Kind: call.DeviceSIP, ID: ext}).State
 		},
+		Seats:         webSeats{r: tel.seats},
 		Device: func(ext string) webui.DeviceView {
 			v := devices.View(call.Device{Kind: call.DeviceSIP, ID: ext})
 			return webui.DeviceView{Kind: string(v.Kind), ID: v.ID, State: v.State, Contacts: v.Contacts, Available: v.Available}

@@ -24,6 +24,10 @@ type Config struct {
 	// SIPTLSAddr is the SIP-over-TLS listen address, host:port (TCP). It
 	// uses the same certificate as HTTPS.
 	SIPTLSAddr string `yaml:"sip_tls_addr"`
+	// WebRTCAddr is the one UDP address every browser seat's media uses
+	// (ICE over one port), host:port; empty: the HTTPS address's, over UDP,
+	// so one firewall rule (TCP and UDP 8443) serves the softphone.
+	WebRTCAddr string `yaml:"webrtc_addr"`
 	// SIPMaxUDPMessage is the largest SIP message, in bytes, the box sends
 	// over UDP, between 1300 and 65000. An INVITE whose SDP offers several
 	// codecs easily passes 1300 bytes, sipgo's own limit.
@@ -104,6 +108,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("https_addr", c.HTTPSAddr),
 		slog.String("sip_addr", c.SIPAddr),
 		slog.String("sip_tls_addr", c.SIPTLSAddr),
+		slog.String("webrtc_addr", c.SeatMediaAddr()),
 		slog.Int("sip_max_udp_message", c.SIPMaxUDPMessage),
 		slog.String("rtp_ports", c.RTPPorts.String()),
 		slog.String("public_ip", c.PublicIP),
@@ -116,4 +121,13 @@ func (c Config) LogValue() slog.Value {
 		slog.String("ring_timeout", c.RingTimeout.String()),
 		slog.String("media_timeout", c.MediaTimeout.String()),
 	)
+}
+
+// SeatMediaAddr is the UDP address of the browser seats' media: WebRTCAddr,
+// or the HTTPS address when that is empty.
+func (c Config) SeatMediaAddr() string {
+	if c.WebRTCAddr != "" {
+		return c.WebRTCAddr
+	}
+	return c.HTTPSAddr
 }

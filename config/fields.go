@@ -35,6 +35,7 @@ func fields() []field {
 		stringField("https_addr", "APPLIANCE_HTTPS_ADDR", "https-addr", "HTTPS listen address, host:port", func(c *Config) *string { return &c.HTTPSAddr }),
 		stringField("sip_addr", "APPLIANCE_SIP_ADDR", "sip-addr", "SIP listen address for UDP and TCP, host:port", func(c *Config) *string { return &c.SIPAddr }),
 		stringField("sip_tls_addr", "APPLIANCE_SIP_TLS_ADDR", "sip-tls-addr", "SIP over TLS listen address, host:port (the HTTPS certificate)", func(c *Config) *string { return &c.SIPTLSAddr }),
+		stringField("webrtc_addr", "APPLIANCE_WEBRTC_ADDR", "webrtc-addr", "UDP address for browser seats' media, host:port (empty: the HTTPS address)", func(c *Config) *string { return &c.WebRTCAddr }),
 		{
 			name: "sip_max_udp_message", env: "APPLIANCE_SIP_MAX_UDP_MESSAGE", flag: "sip-max-udp-message",
 			usage: "largest SIP message sent over UDP, in bytes (1300-65000)",

@@ -60,6 +60,9 @@ func (c Config) validate(source func(field string) string) []*FieldError {
 		{"sip_addr", c.SIPAddr},
 		{"sip_tls_addr", c.SIPTLSAddr},
 	}
+	if c.WebRTCAddr != "" {
+		addrs = append(addrs, struct{ name, value string }{"webrtc_addr", c.WebRTCAddr})
+	}
 	addrOK := make(map[string]bool)
 	for _, a := range addrs {
 		if err := checkAddr(a.value); err != nil {
@@ -73,6 +76,7 @@ func (c Config) validate(source func(field string) string) []*FieldError {
 	for _, pair := range [][2]string{
 		{"https_addr", "http_addr"}, {"sip_addr", "http_addr"}, {"sip_addr", "https_addr"},
 		{"sip_tls_addr", "http_addr"}, {"sip_tls_addr", "https_addr"}, {"sip_tls_addr", "sip_addr"},
+		{"webrtc_addr", "sip_addr"}, // both UDP
 	} {
 		a, b := pair[0], pair[1]
 		if !addrOK[a] || !addrOK[b] {
@@ -165,6 +169,8 @@ func (c Config) addr(name string) string {
 		return c.HTTPSAddr
 	case "sip_tls_addr":
 		return c.SIPTLSAddr
+	case "webrtc_addr":
+		return c.SeatMediaAddr()
 	default:
 		return c.SIPAddr
 	}

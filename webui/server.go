@@ -47,8 +47,25 @@ type Options struct {
 	// (GET /api/v1/devices); nil: counted from Registrations and
 	// DeviceState.
 	Device func(ext string) DeviceView
+	// Seats is the browser-seat protocol on the event WebSocket (seat.*
+	// messages, docs/events.md); nil: no seats, those messages are refused.
+	Seats Seats
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+}
+
+// Seats starts the seat protocol on a signed-in user's WebSocket (pbx/seat
+// behind it). send queues a message to the page without blocking and
+// reports false once the socket is gone or hopelessly behind; kill closes
+// the socket.
+type Seats interface {
+	Connect(user, addr string, send func(v any) bool, kill func()) SeatConn
+}
+
+// SeatConn is one socket's side of the seat protocol.
+type SeatConn interface {
+	Handle(msg []byte) // one seat.* message from the page
+	Close()            // the socket has ended
 }
 
 // Server is the web front.

@@ -2,9 +2,11 @@ package webui
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ccbox/ccbox/config/store"
@@ -24,6 +26,9 @@ const (
 	wsDeadline   = 3 * wsPingEvery // no pong for this long: the peer is gone
 	wsWriteLimit = 10 * time.Second
 	wsBuffer     = 256
+	// wsSeatBuffer is how many seat messages may wait for the socket; a
+	// page that far behind is cut off (it reconnects and resumes).
+	wsSeatBuffer = 64
 )
 
 // eventPermissions says who may see which events, by type prefix. Anyone
@@ -112,6 +117,32 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 
 	requests := make(chan string, 4)
 	readerDone := make(chan struct{})
+	seatOut := make(chan any, wsSeatBuffer)
+	killed := make(chan struct{})
+	var killOnce sync.Once
+	kill := func() { killOnce.Do(func() { close(killed) }) }
+	defer kill() // whatever ends the connection, seat sends fail from then on
+	var seats SeatConn
+	if s.opts.Seats != nil {
+		addr := ""
+		if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+			addr = a.IP.String()
+		}
+		seats = s.opts.Seats.Connect(p.user.Name, addr, func(v any) bool {
+			select {
+			case <-killed:
+				return false
+			default:
+			}
+			select {
+			case seatOut <- v:
+				return true
+			default:
+				return false
+			}
+		}, kill)
+		defer seats.Close()
+	}
 	go func() {
 		defer close(readerDone)
 		for {
@@ -121,6 +152,15 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 			}
 			var req wsRequest
 			if json.Unmarshal(msg, &req) != nil {
+				continue
+			}
+			if strings.HasPrefix(req.Type, "seat.") {
+				if seats == nil {
+					continue
+				}
+				// On this goroutine: a page's seat messages are handled
+				// in order (an offer before its candidates).
+				seats.Handle(msg)
 				continue
 			}
 			select {
@@ -169,6 +209,12 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 				return
 			}
 			last = e.Seq
+		case m := <-seatOut:
+			if !write(m) {
+				return
+			}
+		case <-killed:
+			return
 		case req := <-requests:
 			if req == "snapshot" && !snapshot() {
 				return

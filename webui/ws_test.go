@@ -131,3 +131,86 @@ func TestWebSocketRefusals(t *testing.T) {
 		t.Fatalf("cross-origin: %v %v", err, resp)
 	}
 }
+
+// fakeSeats records what the seat protocol gets from sockets.
+type fakeSeats struct {
+	conns chan *fakeSeatConn
+}
+
+type fakeSeatConn struct {
+	user, addr string
+	send       func(any) bool
+	kill       func()
+	msgs       chan string
+	closed     chan struct{}
+}
+
+func (f *fakeSeats) Connect(user, addr string, send func(any) bool, kill func()) SeatConn {
+	c := &fakeSeatConn{user: user, addr: addr, send: send, kill: kill, msgs: make(chan string, 8), closed: make(chan struct{})}
+	f.conns <- c
+	return c
+}
+
+func (c *fakeSeatConn) Handle(msg []byte) {
+	c.msgs <- string(msg)
+	c.send(map[string]string{"type": "seat.pong"})
+}
+
+func (c *fakeSeatConn) Close() { close(c.closed) }
+
+func TestWebSocketCarriesTheSeatProtocol(t *testing.T) {
+	ts := newTestServer(t)
+	seats := &fakeSeats{conns: make(chan *fakeSeatConn, 2)}
+	ts.opts.Seats = seats
+	addr := serve(t, ts)
+	agent := ts.login(t, "agent", testPassword)
+	c, _, err := dialWS(t, addr, agent, "http://"+addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readWS(t, c) // the snapshot
+	sc := <-seats.conns
+	if sc.user != "agent" || sc.addr != "127.0.0.1" {
+		t.Fatalf("seat conn for %q from %q", sc.user, sc.addr)
+	}
+	// seat.* messages go to the seat protocol, in order, and its answers
+	// come back on the socket; other requests do not reach it.
+	for _, m := range []string{`{"type":"seat.ping","n":1}`, `{"type":"snapshot"}`, `{"type":"seat.dial","number":"1002"}`} {
+		if err := c.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := <-sc.msgs; got != `{"type":"seat.ping","n":1}` {
+		t.Fatalf("first seat message %s", got)
+	}
+	if got := <-sc.msgs; got != `{"type":"seat.dial","number":"1002"}` {
+		t.Fatalf("second seat message %s", got)
+	}
+	var types []string
+	for len(types) < 3 {
+		types = append(types, readWS(t, c).Type)
+	}
+	if n := countOf(types, "seat.pong"); n != 2 || countOf(types, "snapshot") != 1 {
+		t.Fatalf("messages back: %v", types)
+	}
+	// kill closes the socket; the seat side hears Close.
+	sc.kill()
+	select {
+	case <-sc.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("seat conn not closed after kill")
+	}
+	if sc.send(map[string]string{"type": "seat.pong"}) {
+		t.Fatal("send after the socket ended reports success")
+	}
+}
+
+func countOf(s []string, v string) int {
+	n := 0
+	for _, x := range s {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -252,9 +253,21 @@ func (c *callRun) ringTarget(t Target, party Channel, tr *Transfer, role string,
 	}
 	c.ringing = &ringState{device: t.Device, group: t.PickupGroup, since: m.now(), legs: legs}
 	m.setRinging(c, c.ringing)
-	m.opts.Devices.ringing(t.Device, 1)
+	// The target rings, and so does every other device among its legs (an
+	// extension's browser seat rings beside its desk phones).
+	ringingDevs := []Device{t.Device}
+	for _, l := range legs {
+		if d := l.Device(); !slices.Contains(ringingDevs, d) {
+			ringingDevs = append(ringingDevs, d)
+		}
+	}
+	for _, d := range ringingDevs {
+		m.opts.Devices.ringing(d, 1)
+	}
 	winner, cause, by := c.ring(legs, party, tr, timeout)
-	m.opts.Devices.ringing(t.Device, -1)
+	for _, d := range ringingDevs {
+		m.opts.Devices.ringing(d, -1)
+	}
 	m.setRinging(c, nil)
 	rs := c.ringing
 	c.ringing = nil
@@ -267,6 +280,11 @@ func (c *callRun) ringTarget(t Target, party Channel, tr *Transfer, role string,
 		m.take(rs.pickDev, 0)
 		c.record(rs.pick, "pickup")
 		m.publish("call.picked_up", c, map[string]any{"by": rs.pickDev.ID, "ringing": t.Device.ID})
+	} else if d := winner.Device(); d != t.Device {
+		// Another of the target's devices answered (its seat): the slot
+		// moves there, so the side releases what it holds.
+		m.release(t.Device)
+		m.take(d, 0)
 	}
 	return c.newSide(winner, false), CauseNormal, ""
 }
