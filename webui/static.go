@@ -18,6 +18,7 @@ var pages = map[string]string{
 	"/login":     "assets/login.html",
 	"/home":      "assets/home.html",
 	"/admin":     "assets/admin.html",
+	"/softphone": "assets/softphone.html",
 	"/workbench": "assets/placeholder.html",
 	"/wallboard": "assets/placeholder.html",
 	"/reports":   "assets/placeholder.html",

@@ -158,8 +158,18 @@ func (l *leg) Progress(early bool) error {
 	return nil
 }
 
-// Answer: the callee answered the seat's call.
+// Answer: the callee answered the seat's call. On a leg that rings the
+// seat the page has answered already (the call layer answers every leg it
+// connects): nothing to do unless it has ended.
 func (l *leg) Answer(context.Context) error {
+	if l.in {
+		select {
+		case <-l.done:
+			return errLegEnded
+		default:
+			return nil
+		}
+	}
 	if !l.setState([]string{callDialing, callRinging, callEarly}, callTalking) {
 		return errLegEnded
 	}

@@ -8,6 +8,10 @@
 // snapshot arrives, because the snapshot already contains their effect. When
 // the socket closes the stream reconnects with exponential backoff and
 // jitter, and the first message of the new connection is again a snapshot.
+//
+// Messages without a seq are replies to requests this page sent (the seat.*
+// messages of the softphone): they bypass the gap rule and go to the
+// handlers of their exact type and of its prefix patterns, never to "*".
 
 export const STATUS_CONNECTING = "connecting";
 export const STATUS_OPEN = "open";
@@ -46,6 +50,42 @@ export class EventStream {
     this.attempt = 0;
     this.running = false;
     this.awaitingSnapshot = true;
+    this.openHandlers = new Set();
+    // lastMessageAt is when the current socket last delivered anything
+    // (performance.now() ms): a page with its own heartbeat uses it to
+    // tell a silent, dead connection from a quiet one.
+    this.lastMessageAt = 0;
+  }
+
+  // onOpen calls fn() each time a socket opens, before its snapshot
+  // arrives: the place to re-send what the server keeps per connection.
+  // It returns a function that unsubscribes.
+  onOpen(fn) {
+    this.openHandlers.add(fn);
+    return () => this.openHandlers.delete(fn);
+  }
+
+  // isOpen reports whether a socket is open now (a message sent would go).
+  get isOpen() {
+    return !!this.ws && this.ws.readyState === 1;
+  }
+
+  // drop abandons the current socket as a network failure would and
+  // reconnects: for a connection the page has found dead (a missed
+  // heartbeat), where waiting for the browser's own close can take minutes.
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.onmessage = ws.onclose = ws.onopen = null;
+    try {
+      ws.close(4000, "heartbeat lost");
+    } catch {
+      // Closing a socket that never opened may throw; it is dropped anyway.
+    }
+    if (!this.running) return;
+    this.setStatus(STATUS_CONNECTING);
+    this.scheduleReconnect();
   }
 
   // on subscribes fn to events of one type. type is an exact event type
@@ -107,8 +147,21 @@ export class EventStream {
       return;
     }
     this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.lastMessageAt = performance.now();
+      for (const fn of this.openHandlers) {
+        try {
+          fn();
+        } catch (err) {
+          console.error("open handler failed", err);
+        }
+      }
+    };
     ws.onmessage = (ev) => {
-      if (this.ws === ws) this.handleMessage(ev.data);
+      if (this.ws !== ws) return;
+      this.lastMessageAt = performance.now();
+      this.handleMessage(ev.data);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -163,7 +216,11 @@ export class EventStream {
       this.dispatch("snapshot", msg);
       return;
     }
-    if (typeof msg.seq !== "number") return; // not an event (e.g. a reply)
+    if (typeof msg.seq !== "number") {
+      // Not an event: a reply to this page (seat.*), outside the seq order.
+      if (typeof msg.type === "string" && msg.type) this.dispatch(msg.type, msg, { direct: true });
+      return;
+    }
     if (this.awaitingSnapshot) return;
     if (msg.seq <= this.seq) return; // already seen
     // prev is the seq of the message the server sent before this one on this
@@ -176,7 +233,7 @@ export class EventStream {
     this.dispatch(msg.type, msg);
   }
 
-  dispatch(type, msg) {
+  dispatch(type, msg, { direct = false } = {}) {
     const targets = [];
     const add = (key) => {
       const set = this.handlers.get(key);
@@ -186,7 +243,7 @@ export class EventStream {
     if (type !== "snapshot") {
       const parts = String(type).split(".");
       for (let i = parts.length - 1; i > 0; i--) add(parts.slice(0, i).join(".") + ".*");
-      add("*");
+      if (!direct) add("*");
     }
     for (const fn of targets) {
       try {

@@ -7,13 +7,15 @@ import { ApiError } from "./api.js";
 import { el, errorText, toast } from "./ui.js";
 
 // TILES_BY_ROLE lists the tiles each role sees, most used first.
+// Every role may take calls in the browser, so every role has the softphone.
 const TILES_BY_ROLE = {
-  agent: ["workbench"],
-  supervisor: ["wallboard", "workbench", "reports"],
-  admin: ["admin", "wallboard", "reports", "workbench"],
+  agent: ["softphone", "workbench"],
+  supervisor: ["wallboard", "softphone", "workbench", "reports"],
+  admin: ["admin", "wallboard", "reports", "workbench", "softphone"],
 };
 
 const HREF = {
+  softphone: "/softphone",
   workbench: "/workbench",
   wallboard: "/wallboard",
   reports: "/reports",
