@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/ccbox/ccbox/pbx/seat"
 	"github.com/ccbox/ccbox/tests/audiotest"
 	"github.com/ccbox/ccbox/tests/baresip"
 	"github.com/ccbox/ccbox/tests/browser"
@@ -101,23 +104,19 @@ func pageLevel(t *testing.T, ctx context.Context, freq float64) float64 {
 	return get(t, ctx, chromedp.Evaluate[float64](fmt.Sprintf("window.softphone.remoteTone(%v)", freq)))
 }
 
-// pageHears polls the page's analyser until freq is heard (bounded), and
-// checks that notFreq (the page's own tone) is well below it.
+// pageHears polls the page's analyser (bounded) until freq is heard and
+// notFreq (the page's own tone) is at least 20 dB below it.
 func pageHears(t *testing.T, ctx context.Context, freq, notFreq float64) {
 	t.Helper()
 	deadline := time.Now().Add(8 * time.Second)
 	for {
-		l := pageLevel(t, ctx, freq)
-		if l > toneLevel {
-			own := pageLevel(t, ctx, notFreq)
+		l, own := pageLevel(t, ctx, freq), pageLevel(t, ctx, notFreq)
+		if l > toneLevel && own < l-20 {
 			t.Logf("page hears %v Hz at %.1f dB, its own %v Hz at %.1f dB", freq, l, notFreq, own)
-			if own > l-20 {
-				t.Fatalf("the page hears its own %v Hz tone at %.1f dB (the far end's at %.1f dB)", notFreq, own, l)
-			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the page never heard the %v Hz tone (level %.1f dB)", freq, l)
+			t.Fatalf("the page does not hear the %v Hz tone clearly: %.1f dB, its own %v Hz at %.1f dB", freq, l, notFreq, own)
 		}
 		time.Sleep(200 * time.Millisecond) // bounded poll of the analyser
 	}
@@ -191,5 +190,133 @@ func TestSeatAnswersADeskPhone(t *testing.T) {
 	cdrs := cdrList(t, admin, 1)
 	if c := cdrs[0]; c.Result != "answered" || c.Caller != "1002" || c.Callee != seatExt {
 		t.Fatalf("CDR %+v", c)
+	}
+}
+
+// TestSeatCallsPhonesHoldsSendsDigitsAndTransfers: the seat dials a desk
+// phone; hold gives the phone the box's music and retrieve gives it the
+// page again. Then it dials a phone that takes digits as SIP INFO and
+// presses 1, 2, # on the dialpad (RFC 4733 from the browser, INFO at the
+// phone), and transfers that phone to the first one, which rings and talks.
+func TestSeatCallsPhonesHoldsSendsDigitsAndTransfers(t *testing.T) {
+	app, admin := seatBox(t, "1002", "1003")
+	setExt(t, admin, "1003", map[string]any{"dtmf_mode": "info"})
+	ctx := seatBrowser(t)
+	phone := featurePhones(t, app, true, map[string]float64{"1002": toneB})["1002"]
+	info := infoPhone(t, app, "127.0.0.9", "1003", 0)
+	goOnline(t, ctx, app)
+
+	do(t, ctx, "dial 1002",
+		chromedp.SendKeys(chromedp.ID("dial-number"), "1002"),
+		clickJS("dial"),
+	)
+	callState(t, ctx, "talking")
+	phone.WaitOutput("Call established", 10*time.Second)
+	t0 := time.Now()
+	pageHears(t, ctx, toneB, seatTone)
+	time.Sleep(time.Until(t0.Add(2 * time.Second)))
+	do(t, ctx, "hold", clickJS("hold"), waitAttr("#hold", "aria-pressed", "true"))
+	callState(t, ctx, "held")
+	held := time.Since(t0)
+	time.Sleep(3 * time.Second)
+	do(t, ctx, "retrieve", clickJS("hold"), waitAttr("#hold", "aria-pressed", "false"))
+	callState(t, ctx, "talking")
+	resumed := time.Since(t0)
+	time.Sleep(2500 * time.Millisecond)
+	do(t, ctx, "hang up", clickJS("hangup"))
+	phone.WaitOutput("terminated", 10*time.Second)
+	callState(t, ctx, "none")
+
+	samples, rate, err := audiotest.ReadWAV(phone.Received())
+	if err != nil {
+		t.Fatal(err)
+	}
+	during := segment(samples, rate, held+800*time.Millisecond, resumed-200*time.Millisecond)
+	after := segment(samples, rate, resumed+1000*time.Millisecond, resumed+2200*time.Millisecond)
+	if share := musicShare(during, rate); share < 0.5 {
+		t.Errorf("on hold, %.0f%% of what the phone hears is hold music, want most", share*100)
+	}
+	if !audiotest.Absent(during, rate, seatTone) {
+		t.Errorf("on hold the phone still hears the page")
+	}
+	if !audiotest.HasTone(after, rate, seatTone) {
+		t.Errorf("after retrieve the phone does not hear the page: %v", audiotest.Detect(after, rate, seatTone, 20*time.Millisecond))
+	}
+
+	do(t, ctx, "dial 1003 (digits by INFO)",
+		clearInput("dial-number"),
+		chromedp.SendKeys(chromedp.ID("dial-number"), "1003"),
+		clickJS("dial"),
+	)
+	callState(t, ctx, "talking")
+	time.Sleep(500 * time.Millisecond) // the microphone is on the sender before the first digit
+	for _, d := range []string{"1", "2", "#"} {
+		do(t, ctx, "press "+d, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('button[data-digit=%q]').click()`, d)))
+		time.Sleep(300 * time.Millisecond) // one digit after the other, as a person presses them
+	}
+	waitDigits(t, info, []rune("12#"))
+
+	do(t, ctx, "blind transfer 1003 to 1002",
+		chromedp.SendKeys(chromedp.ID("transfer-number"), "1002"),
+		clickJS("transfer"),
+	)
+	callState(t, ctx, "none")
+	phone.WaitCount("Call established", 2, 15*time.Second)
+	phone.Hangup() // the transferred call ends; its CDR is written
+	cdrs := cdrList(t, admin, 2)
+	roles := map[string]string{}
+	for _, l := range cdrs[0].Legs {
+		roles[l.Role] = l.Device
+	}
+	if roles["caller"] != "seat:1001" || roles["transfer_target"] == "" {
+		t.Fatalf("the transfer's CDR legs: %+v", cdrs[0].Legs)
+	}
+}
+
+// TestSeatSurvivesASocketCutAndGoesWithItsTab: during a call the page's
+// WebSocket is cut; the page reconnects, resumes the seat and still shows
+// the call, whose audio never stopped. Then the tab is closed: the seat is
+// gone within the stated time, and a call to the extension is not rung.
+func TestSeatSurvivesASocketCutAndGoesWithItsTab(t *testing.T) {
+	app, admin := seatBox(t, "1002")
+	ctx := seatBrowser(t)
+	phone := featurePhones(t, app, false, map[string]float64{"1002": toneB})["1002"]
+	goOnline(t, ctx, app)
+
+	phone.Dial(seatExt)
+	callState(t, ctx, "ringing")
+	do(t, ctx, "answer", clickJS("answer"))
+	callState(t, ctx, "talking")
+	pageHears(t, ctx, toneB, seatTone)
+
+	do(t, ctx, "cut the socket", chromedp.Evaluate[chromedp.Void](`window.softphone.dropSocket()`))
+	app.WaitLog(t, "seat resumed", 15*time.Second)
+	callState(t, ctx, "talking")
+	do(t, ctx, "seat state in the call", waitAttr("#seat-state", "data-state", "in_call"))
+	pageHears(t, ctx, toneB, seatTone)
+	do(t, ctx, "hang up", clickJS("hangup"))
+	phone.WaitOutput("terminated", 10*time.Second)
+	do(t, ctx, "idle again", waitAttr("#seat-state", "data-state", "idle"))
+
+	closed := time.Now()
+	if _, err := chromedp.Call(ctx, page.Close, cdp.Empty{}); err != nil {
+		t.Fatalf("close the tab: %v", err)
+	}
+	for seatsGauge(t, app, "idle") != 0 {
+		if time.Since(closed) > seat.DetachAfter+2*time.Second {
+			t.Fatalf("the seat is still available %v after its tab closed", time.Since(closed))
+		}
+		time.Sleep(100 * time.Millisecond) // bounded poll of /metrics
+	}
+	t.Logf("seat unavailable %v after its tab closed", time.Since(closed).Round(10*time.Millisecond))
+	// The page said goodbye as it closed: the seat is offline, not merely
+	// waiting for a resume.
+	app.WaitLog(t, "seat offline", 5*time.Second)
+
+	phone.Dial(seatExt)
+	phone.WaitCount("session closed", 2, 10*time.Second)
+	cdrs := cdrList(t, admin, 2)
+	if c := cdrs[0]; c.Result != "unavailable" || len(c.Legs) != 1 {
+		t.Fatalf("a call to the gone seat: %+v", c)
 	}
 }

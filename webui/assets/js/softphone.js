@@ -80,6 +80,13 @@ try {
   branding = shell.branding || {};
   bindControls();
   bindKeyboard();
+  // A closed tab or a navigation away says goodbye, so the box takes the
+  // seat offline at once rather than after its liveness timers.
+  window.addEventListener("pagehide", () => {
+    if (S.phase === "offline") return;
+    send("seat.offline");
+    media.closePeer();
+  });
   events.on("seat.*", onSeatMessage);
   events.onOpen(onSocketOpen);
   events.onStatus(() => render());
