@@ -122,15 +122,17 @@ func TestUISoftphonePage(t *testing.T) {
 	)
 	browser.Screenshot(t, ctx, "softphone-en")
 
-	// What the page sends is recorded at the socket: going online offers
-	// G.711 with telephone-event in seat.online, trickles candidates and
-	// pings; going offline says so. (The box's answer is not needed here.)
+	// What the page sends is recorded at the socket (and kept from the
+	// box): going online offers G.711 with telephone-event in seat.online,
+	// trickles candidates and pings; going offline says so.
 	do(t, ctx, "go online and offline",
 		chromedp.Evaluate[chromedp.Void](`(() => {
 			window.sentSeat = [];
 			const orig = WebSocket.prototype.send;
 			WebSocket.prototype.send = function (data) {
-				try { const m = JSON.parse(data); if (String(m.type).startsWith('seat.')) window.sentSeat.push(m); } catch {}
+				// Seat messages are recorded, not sent: this test plays the
+				// box's side itself (the seat tests drive the real one).
+				try { const m = JSON.parse(data); if (String(m.type).startsWith('seat.')) { window.sentSeat.push(m); return; } } catch {}
 				return orig.call(this, data);
 			};
 			// Stands in for the box's pongs, so the page's heartbeat does
