@@ -26,7 +26,7 @@ func main() {
 }
 
 // errUsage is returned for a missing or unknown subcommand or a bad flag.
-var errUsage = fmt.Errorf("usage: rtpload calls|register [flags]")
+var errUsage = fmt.Errorf("usage: rtpload calls|register|echo [flags]")
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -85,6 +85,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%w: -count and -refresh must be positive", errUsage)
 		}
 		return runRegister(ctx, r, out)
+	case "echo":
+		var e echoConfig
+		fs.StringVar(&e.ip, "ip", "127.0.0.3", "address of the answering phones (SIP and RTP)")
+		fs.IntVar(&e.first, "first", 3001, "first extension registered")
+		fs.IntVar(&e.count, "count", 20, "extensions registered")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		addr, err := serverAddr(*server)
+		if err != nil {
+			return err
+		}
+		e.server, e.prefix, e.algorithm, e.timeout = addr, *prefix, *alg, *timeout
+		if e.count < 1 {
+			return fmt.Errorf("%w: -count must be positive", errUsage)
+		}
+		return runEcho(ctx, e, out)
 	}
 	return errUsage
 }
