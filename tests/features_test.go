@@ -149,6 +149,7 @@ type extSettings struct {
 	ForwardAlways   string `json:"forward_always"`
 	ForwardBusy     string `json:"forward_busy"`
 	ForwardNoAnswer string `json:"forward_no_answer"`
+	RingOn          string `json:"ring_on"`
 }
 
 func getExt(t *testing.T, admin *harness.Client, ext string) extSettings {

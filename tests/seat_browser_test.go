@@ -320,3 +320,51 @@ func TestSeatSurvivesASocketCutAndGoesWithItsTab(t *testing.T) {
 		t.Fatalf("a call to the gone seat: %+v", c)
 	}
 }
+
+// TestSeatRingsBesideTheDeskPhone: alice has a desk phone on 1001 too.
+// With ring_on "both" a call rings the phone and the page; the page
+// answers and the phone stops ringing. Switched to "phone" from the page,
+// a call rings only the desk phone; the seat stays idle.
+func TestSeatRingsBesideTheDeskPhone(t *testing.T) {
+	app, admin := seatBox(t, "1002")
+	setExt(t, admin, seatExt, map[string]any{"ring_on": "both"})
+	ctx := seatBrowser(t)
+	phones := featurePhones(t, app, false, map[string]float64{seatExt: toneA, "1002": toneB})
+	desk, caller := phones[seatExt], phones["1002"]
+	goOnline(t, ctx, app)
+	const incoming = "Incoming call from"
+
+	caller.Dial(seatExt)
+	desk.WaitCount(incoming, 1, 10*time.Second)
+	callState(t, ctx, "ringing")
+	do(t, ctx, "answer on the page", clickJS("answer"))
+	callState(t, ctx, "talking")
+	desk.WaitCount("session closed", 1, 10*time.Second) // answered elsewhere: CANCEL
+	pageHears(t, ctx, toneB, seatTone)
+	do(t, ctx, "hang up", clickJS("hangup"))
+	caller.WaitCount("session closed", 1, 10*time.Second)
+	if c := cdrList(t, admin, 1)[0]; c.Result != "answered" {
+		t.Fatalf("CDR %+v", c)
+	}
+
+	do(t, ctx, "calls ring the desk phone only",
+		chromedp.SetValue(chromedp.ID("ring-on"), "phone"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('ring-on').dispatchEvent(new Event('change', {bubbles: true}))`),
+	)
+	deadline := time.Now().Add(5 * time.Second)
+	for getExt(t, admin, seatExt).RingOn != "phone" {
+		if time.Now().After(deadline) {
+			t.Fatal("the page's ring_on choice was not stored")
+		}
+		time.Sleep(50 * time.Millisecond) // bounded poll of the API
+	}
+	caller.Dial(seatExt)
+	desk.WaitCount(incoming, 2, 10*time.Second)
+	desk.Accept()
+	caller.WaitCount("Call established", 2, 10*time.Second)
+	if st := get(t, ctx, chromedp.AttributeValue(chromedp.ID("seat-state"), "data-state")); st.Value != "idle" {
+		t.Fatalf("the seat is %q while ring_on is phone", st.Value)
+	}
+	caller.Hangup()
+	desk.WaitCount("session closed", 2, 10*time.Second)
+}

@@ -590,7 +590,12 @@ function timerText(c) {
 
 function qualityText(q) {
   if (!q) return "";
-  const ms = (v) => `${Math.round(Number(v) || 0)} ms`;
+  // A tenth of a millisecond below 10 ms: a seat on the office LAN is
+  // well under one.
+  const ms = (v) => {
+    const n = Number(v) || 0;
+    return `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+  };
   const pct = (v) => `${((Number(v) || 0) * 100).toFixed(1)}%`;
   return t("sp.quality", {
     rtt: ms(q.rtt_ms),
