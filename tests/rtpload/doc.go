@@ -4,6 +4,7 @@
 //
 //	rtpload calls    -server 127.0.0.1:5060 -calls 1000 ...
 //	rtpload register -server 127.0.0.1:5060 -count 10000 ...
+//	rtpload echo     -server 127.0.0.1:5060 -first 3000 -count 200 ...
 //
 // "calls" registers the callee extensions, places N calls through the box
 // (digest-authenticated INVITEs from one address, answered on another),
@@ -21,7 +22,12 @@
 // registered with digest auth (MD5 or SHA-256) and refreshing on a fixed
 // period, and answers the box's OPTIONS.
 //
-// Both print JSON lines on stdout: progress events and a final result,
+// "echo" registers extensions, answers every INVITE with PCMU and sends
+// each RTP packet back with the time it arrived written into its payload:
+// the browser-seat benchmark (tests/seatload on the other side) reads
+// one-way delays from it on the shared host clock.
+//
+// All print JSON lines on stdout: progress events and a final result,
 // which the benchmarks read. The SIP here is a minimal user agent for
 // loopback load, not a general one: UDP only, one server, no forking.
 //
