@@ -177,7 +177,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		DeviceState: func(ext string) string {
 			return devices.View(call.Device{Kind: call.DeviceSIP, ID: ext}).State
 		},
-		Seats:         webSeats{r: tel.seats},
+		Seats: webSeats{r: tel.seats},
 		Device: func(ext string) webui.DeviceView {
 			v := devices.View(call.Device{Kind: call.DeviceSIP, ID: ext})
 			return webui.DeviceView{Kind: string(v.Kind), ID: v.ID, State: v.State, Contacts: v.Contacts, Available: v.Available}

@@ -172,9 +172,13 @@ func newPresence(srv *sip.Server, db *store.DB, bus *event.Bus, devices *call.De
 			if ev.Type != call.EventDeviceStateChanged {
 				continue
 			}
-			if v, ok := ev.Data.(call.DeviceView); ok {
-				dev := call.Device{Kind: v.Kind, ID: v.ID}
-				p.DeviceChanged(dev, devices.State(dev))
+			if v, ok := ev.Data.(call.DeviceView); ok && (v.Kind == call.DeviceSIP || v.Kind == call.DeviceSeat) {
+				// An extension's lamp shows its busiest device: the desk
+				// phones or the browser seat (states are ordered
+				// unavailable < idle < ringing < in use).
+				phones := call.Device{Kind: call.DeviceSIP, ID: v.ID}
+				seat := call.Device{Kind: call.DeviceSeat, ID: v.ID}
+				p.DeviceChanged(phones, max(devices.State(phones), devices.State(seat)))
 			}
 		}
 	}()

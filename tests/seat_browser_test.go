@@ -3,10 +3,12 @@ package tests
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ccbox/ccbox/pbx/seat"
+	"github.com/ccbox/ccbox/pbx/sip/siptest"
 	"github.com/ccbox/ccbox/tests/audiotest"
 	"github.com/ccbox/ccbox/tests/baresip"
 	"github.com/ccbox/ccbox/tests/browser"
@@ -165,8 +168,29 @@ func TestSeatAnswersADeskPhone(t *testing.T) {
 		t.Fatalf("pbx_seats{state=idle} = %d, want 1", n)
 	}
 
+	// A busy lamp on 1001 follows the seat as it would a desk phone.
+	wctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w, err := siptest.NewWatcher("udp", "127.0.0.6:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	sub, res, err := w.Subscribe(wctx, siptest.Subscribe{Server: app.SIPAddr(), Target: seatExt, Ext: "1002", Password: "secret-1002", Expires: 600})
+	if err != nil {
+		t.Fatalf("SUBSCRIBE: %v %v", res, err)
+	}
+	lamp := func(want string) {
+		t.Helper()
+		if _, err := sub.WaitNotify(wctx, want, func(n siptest.Notify) bool { return n.Lamp() == want }); err != nil {
+			t.Fatalf("lamp %s: %v (NOTIFYs so far: %d)", want, err, len(sub.Notifies()))
+		}
+	}
+	lamp("idle")
+
 	phone.Dial(seatExt)
 	callState(t, ctx, "ringing")
+	lamp("early")
 	if !get(t, ctx, chromedp.Evaluate[bool]("window.softphone.ringing()")) {
 		t.Fatal("the ring tone is not playing")
 	}
@@ -175,6 +199,7 @@ func TestSeatAnswersADeskPhone(t *testing.T) {
 	callState(t, ctx, "talking")
 	phone.WaitOutput("Call established", 10*time.Second)
 
+	lamp("confirmed")
 	pageHears(t, ctx, toneB, seatTone)
 	do(t, ctx, "quality figures shown", chromedp.WaitVisible(`#quality`))
 	time.Sleep(3 * time.Second) // three seconds of the page's tone in the phone's recording
@@ -183,8 +208,9 @@ func TestSeatAnswersADeskPhone(t *testing.T) {
 		t.Error("/metrics has no RTT for the seat")
 	}
 	do(t, ctx, "hang up", clickJS("hangup"))
-	phone.WaitOutput("terminated", 10*time.Second)
+	phone.WaitOutput("session closed", 10*time.Second)
 	callState(t, ctx, "none")
+	lamp("terminated")
 	phoneHeard(t, phone, toneB)
 
 	cdrs := cdrList(t, admin, 1)
@@ -224,7 +250,7 @@ func TestSeatCallsPhonesHoldsSendsDigitsAndTransfers(t *testing.T) {
 	resumed := time.Since(t0)
 	time.Sleep(2500 * time.Millisecond)
 	do(t, ctx, "hang up", clickJS("hangup"))
-	phone.WaitOutput("terminated", 10*time.Second)
+	phone.WaitOutput("session closed", 10*time.Second)
 	callState(t, ctx, "none")
 
 	samples, rate, err := audiotest.ReadWAV(phone.Received())
@@ -287,6 +313,7 @@ func TestSeatSurvivesASocketCutAndGoesWithItsTab(t *testing.T) {
 	callState(t, ctx, "ringing")
 	do(t, ctx, "answer", clickJS("answer"))
 	callState(t, ctx, "talking")
+	phone.WaitOutput("Call established", 10*time.Second)
 	pageHears(t, ctx, toneB, seatTone)
 
 	do(t, ctx, "cut the socket", chromedp.Evaluate[chromedp.Void](`window.softphone.dropSocket()`))
@@ -294,8 +321,11 @@ func TestSeatSurvivesASocketCutAndGoesWithItsTab(t *testing.T) {
 	callState(t, ctx, "talking")
 	do(t, ctx, "seat state in the call", waitAttr("#seat-state", "data-state", "in_call"))
 	pageHears(t, ctx, toneB, seatTone)
+	if strings.Contains(phone.Output(), "session closed") {
+		t.Fatal("the phone's call ended while the page reconnected")
+	}
 	do(t, ctx, "hang up", clickJS("hangup"))
-	phone.WaitOutput("terminated", 10*time.Second)
+	phone.WaitOutput("session closed", 10*time.Second)
 	do(t, ctx, "idle again", waitAttr("#seat-state", "data-state", "idle"))
 
 	closed := time.Now()
