@@ -96,6 +96,7 @@ func BenchmarkSeats(b *testing.B) {
 		echo := startEcho(b, rtpload, app, seatCalleeFirst, seatCallees)
 		s := newCPUSampler(b, app.PID())
 		pid := app.PID()
+		profiled := func() {}
 		raw := runGenerator(b, seatload, 10*time.Minute, func(ev genEvent) {
 			switch ev.Event {
 			case "online_start":
@@ -105,6 +106,7 @@ func BenchmarkSeats(b *testing.B) {
 				s.mark("online_end")
 			case "window_start":
 				s.mark("start")
+				profiled = profileBox(b, app, seatsWindow/2)
 			case "window_end":
 				s.mark("end")
 				run.loadRSS = mustStatus(b, pid, "VmRSS")
@@ -116,6 +118,7 @@ func BenchmarkSeats(b *testing.B) {
 		if err := json.Unmarshal(raw, &run.res); err != nil {
 			b.Fatalf("seatload result %s: %v", raw, err)
 		}
+		profiled()
 		run.echo = echo.stop(b)
 		run.cpu, run.wall = s.between("start", "end")
 		run.onlineCPU, run.onlineWall = s.between("online_start", "online_end")
