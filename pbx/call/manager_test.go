@@ -343,3 +343,45 @@ func TestShutdownHangsUpCalls(t *testing.T) {
 		t.Fatalf("a call after shutdown: %v", late.Cause())
 	}
 }
+
+// TestAnotherDeviceOfTheTargetAnswers: 1002's desk phone and its browser
+// seat ring together; the seat answers. Both devices showed ringing, the
+// seat is in use during the call and the call-limit slot moved to it, so
+// when the call ends every count is back to zero.
+func TestAnotherDeviceOfTheTargetAnswers(t *testing.T) {
+	phone, seat := Device{DeviceSIP, "1002"}, Device{DeviceSeat, "1002"}
+	desk, browser := newLeg("desk", phone), newLeg("seat", seat)
+	r := newRig(t, desk, browser)
+	devices := NewDevices(nil)
+	r.m.opts.Devices = devices
+	in := newLeg("in", Device{DeviceSIP, "1001"})
+	r.m.Incoming(in, Party{Number: "1001"}, "1002", 2)
+	desk.events <- EventRinging
+	browser.events <- EventRinging
+	waitFor(t, "both devices ring", func() bool {
+		return devices.State(phone) == DeviceRinging && devices.State(seat) == DeviceRinging
+	})
+	browser.events <- EventAnswered
+	waitDone(t, desk)
+	if desk.Cause() != CauseAnsweredElsewhere {
+		t.Fatalf("the desk phone ended with %v", desk.Cause())
+	}
+	waitFor(t, "the seat is in use, the desk phone not ringing", func() bool {
+		return devices.State(seat) == DeviceInUse && devices.State(phone) != DeviceRinging
+	})
+	if n, m := r.m.Active(seat), r.m.Active(phone); n != 1 || m != 0 {
+		t.Fatalf("active calls: seat %d, desk phone %d; want 1, 0", n, m)
+	}
+	in.Hangup(CauseNormal)
+	waitDone(t, browser)
+	c := r.cdr(t)
+	if c.Result != "answered" || len(c.Legs) != 3 {
+		t.Fatalf("CDR = %+v", c)
+	}
+	if n, m := r.m.Active(seat), r.m.Active(phone); n != 0 || m != 0 {
+		t.Fatalf("after the call: seat %d, desk phone %d active", n, m)
+	}
+	if st := devices.State(seat); st == DeviceInUse || st == DeviceRinging {
+		t.Fatalf("the seat is still %v", st)
+	}
+}

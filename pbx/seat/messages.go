@@ -1,7 +1,6 @@
 package seat
 
 import (
-	"errors"
 	"time"
 
 	"github.com/ccbox/ccbox/media/webrtc"
@@ -90,7 +89,3 @@ var (
 	errNotReady    = &protoError{Code: "not_online", Message: "the seat's audio is not connected yet"}
 	errSeatGone    = &protoError{Code: "seat_gone", Message: "the seat is no longer online; go online again"}
 )
-
-// ErrInvalidRingOn is what a Directory returns for a ring_on value other
-// than both, phone or seat.
-var ErrInvalidRingOn = errors.New("must be both, phone or seat")

@@ -101,7 +101,7 @@ func (d *fakeDir) Owned(user string) ([]Extension, error) {
 
 func (d *fakeDir) SetRingOn(number, ringOn, _ string) error {
 	if ringOn != "both" && ringOn != "phone" && ringOn != "seat" {
-		return ErrInvalidRingOn
+		return errors.New("must be both, phone or seat")
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -427,7 +427,7 @@ func TestSeatCancelsDialing(t *testing.T) {
 func TestSeatLiveness(t *testing.T) {
 	f := newFixture(t)
 	p, peer := f.online("alice")
-	token := p.until(func(s, _ string) bool { return s == "idle" })["seat"].(map[string]any)["token"].(string)
+	token := f.r.seat("1001").token // the page had it in its seat.state
 	dev := call.Device{Kind: call.DeviceSeat, ID: "1001"}
 
 	// A page that pings stays attached.
@@ -582,7 +582,6 @@ func TestSeatRefusals(t *testing.T) {
 	if r := result(p, "g"); r["ok"] != true || f.dir.ringOn["1001"] != "seat" {
 		t.Fatalf("ring_on: %v %v", r, f.dir.ringOn)
 	}
-	p.until(func(_, _ string) bool { return true })
 
 	f.media.fail = true
 	p2 := f.page("bob")
