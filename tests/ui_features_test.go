@@ -21,6 +21,7 @@ type extensionFeatures struct {
 	ForwardNoAnswer string `json:"forward_no_answer"`
 	NoAnswerSeconds int    `json:"no_answer_seconds"`
 	PickupGroup     string `json:"pickup_group"`
+	RingOn          string `json:"ring_on"`
 }
 
 // TestCallFeaturesInBrowser drives the call-feature fields of the
@@ -82,6 +83,7 @@ func TestCallFeaturesInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("edit-ext-ring-seconds"), "30"),
 		chromedp.SendKeys(chromedp.ID("edit-ext-pickup-group"), "front-desk"),
 		chromedp.SetValue(chromedp.ID("edit-ext-dtmf"), "info"),
+		chromedp.SetValue(chromedp.ID("edit-ext-ring-on"), "seat"),
 	)
 	browser.Screenshot(t, ctx, "extension-call-features")
 	do(t, ctx, "submit",
@@ -89,7 +91,7 @@ func TestCallFeaturesInBrowser(t *testing.T) {
 		chromedp.WaitNotVisible(chromedp.ID("ext-edit-dialog")),
 	)
 	want := extensionFeatures{DTMFMode: "info", DND: true, ForwardBusy: "1002", ForwardNoAnswer: "1002",
-		NoAnswerSeconds: 30, PickupGroup: "front-desk"}
+		NoAnswerSeconds: 30, PickupGroup: "front-desk", RingOn: "seat"}
 	if f := readBack("1001"); f != want {
 		t.Errorf("stored %+v\nwant %+v", f, want)
 	}
@@ -100,6 +102,7 @@ func TestCallFeaturesInBrowser(t *testing.T) {
 		waitValue("#edit-ext-fwd-busy", "1002"),
 		waitValue("#edit-ext-pickup-group", "front-desk"),
 		waitValue("#edit-ext-dtmf", "info"),
+		waitValue("#edit-ext-ring-on", "seat"),
 		chromedp.Click(chromedp.ID("edit-ext-dnd")),
 		chromedp.Click(chromedp.ID("ext-edit-submit")),
 		chromedp.WaitNotVisible(chromedp.ID("ext-edit-dialog")),

@@ -812,6 +812,7 @@ function readFeatures(form) {
     forward_no_answer: e.forward_no_answer.value.trim(),
     no_answer_seconds: seconds ? Number(seconds) : 0,
     pickup_group: e.pickup_group.value.trim(),
+    ring_on: e.ring_on.value,
   };
 }
 
@@ -825,6 +826,7 @@ function featuresOf(ext) {
     forward_no_answer: ext.forward_no_answer || "",
     no_answer_seconds: ext.no_answer_seconds || 0,
     pickup_group: ext.pickup_group || "",
+    ring_on: ext.ring_on === "both" ? "" : ext.ring_on || "",
   };
 }
 
@@ -838,6 +840,7 @@ function showFeatures(form, ext) {
   e.forward_no_answer.value = ext.forward_no_answer || "";
   e.no_answer_seconds.value = ext.no_answer_seconds > 0 ? String(ext.no_answer_seconds) : "";
   e.pickup_group.value = ext.pickup_group || "";
+  e.ring_on.value = ext.ring_on === "both" ? "" : ext.ring_on || "";
 }
 
 // checkForwards refuses a forward to the extension itself.
