@@ -130,7 +130,9 @@ func (d callDirectory) extension(number string) (store.Extension, error) {
 	return e, err
 }
 
-func (d callDirectory) Lookup(number string) (call.Target, error) {
+// Lookup resolves the box's own numbers; outside numbers come with the
+// outbound routes.
+func (d callDirectory) Lookup(number string, _ call.Origin) (call.Target, error) {
 	e, err := d.extension(number)
 	if errors.Is(err, store.ErrNotFound) || err == nil && e.Disabled {
 		return call.Target{}, call.ErrNotFound

@@ -123,10 +123,11 @@ type ringDialer struct {
 	db     *store.DB
 }
 
-func (r ringDialer) Dial(ctx context.Context, d call.Device, from, to call.Party, offerFrom call.Channel) ([]call.Outgoing, error) {
+func (r ringDialer) Dial(ctx context.Context, t call.Target, from call.Party, offerFrom call.Channel) ([]call.Outgoing, error) {
+	d := t.Device
 	switch d.Kind {
 	case call.DeviceSeat:
-		return r.seats.Dial(ctx, d, from, to, offerFrom)
+		return r.seats.Dial(ctx, t, from, offerFrom)
 	case call.DeviceSIP:
 	default:
 		return nil, call.ErrUnavailable
@@ -139,12 +140,14 @@ func (r ringDialer) Dial(ctx context.Context, d call.Device, from, to call.Party
 	var legs []call.Outgoing
 	var errs []error
 	if phones {
-		l, err := r.phones.Dial(ctx, d, from, to, offerFrom)
+		l, err := r.phones.Dial(ctx, t, from, offerFrom)
 		legs = append(legs, l...)
 		errs = append(errs, err)
 	}
 	if seats {
-		l, err := r.seats.Dial(ctx, call.Device{Kind: call.DeviceSeat, ID: d.ID}, from, to, offerFrom)
+		st := t
+		st.Device = call.Device{Kind: call.DeviceSeat, ID: d.ID}
+		l, err := r.seats.Dial(ctx, st, from, offerFrom)
 		legs = append(legs, l...)
 		errs = append(errs, err)
 	}

@@ -20,6 +20,7 @@ const (
 	CauseCongestion              // a limit (calls, ports) was reached
 	CauseSessionExpired          // the session timer ran out (RFC 4028): the peer vanished
 	CauseTransferred             // the leg's party was transferred elsewhere (or its leg replaced)
+	CauseBlocked                 // the box refused the number: blacklist, policy, no route, a limit
 )
 
 var causeNames = [...]string{
@@ -38,6 +39,7 @@ var causeNames = [...]string{
 	CauseCongestion:        "congestion",
 	CauseSessionExpired:    "session_expired",
 	CauseTransferred:       "transferred",
+	CauseBlocked:           "blocked",
 }
 
 func (c Cause) String() string {
@@ -63,6 +65,8 @@ func (c Cause) Result(answered bool) string {
 		return "cancelled"
 	case CauseRejected:
 		return "rejected"
+	case CauseBlocked:
+		return "blocked"
 	}
 	return "failed"
 }

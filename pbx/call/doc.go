@@ -21,14 +21,21 @@
 //	Player (injected)         play a Sound to a leg (SoundHold, SoundRingback,
 //	                          SoundBeep, SoundError) as a Playback
 //	Features (injected)       the feature-code table and the settings codes change
-//	Manager.Incoming(...)     take a new call
+//	Manager.Incoming(...)     take a new call from an extension
+//	Manager.IncomingFromTrunk take a carrier's call to one of the box's numbers
 //	Manager.Replace(...)      take an INVITE with Replaces: the new leg takes
 //	                          the place of a ringing leg (a pickup) or, unless
 //	                          earlyOnly, of a party of an answered call
 //
 // A Directory resolves a number to a Target: the device, its call limit,
 // DND, Forwarding (always, busy, no answer after a ring time) and pickup
-// group.
+// group; for an outside number, a DevicePSTN target with the trunks to try
+// in order and the caller number to present. Every lookup carries the
+// Origin the call is charged to: the calling extension; for a forward, the
+// forwarding extension; for a transfer, the transferor; for a carrier's
+// call (Manager.IncomingFromTrunk), its trunk, which reaches the box's own
+// numbers only. A number the origin may not reach is a *BlockedError: the
+// call ends with CauseBlocked (SIP 403 "Number Blocked").
 //
 // A Call has one owner goroutine (callRun.run): the caller's leg, the legs
 // it dials, the bridge, the sounds and the CDR are touched only there.

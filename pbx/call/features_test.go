@@ -17,15 +17,21 @@ type deviceDialer struct {
 	legs  map[string][]*fakeLeg
 	fresh chan *fakeLeg
 	down  map[string]bool // devices with nothing registered
+	// What each device was dialed with, last.
+	targets map[string]Target
+	froms   map[string]Party
 }
 
 func newDeviceDialer() *deviceDialer {
-	return &deviceDialer{legs: map[string][]*fakeLeg{}, fresh: make(chan *fakeLeg, 16), down: map[string]bool{}}
+	return &deviceDialer{legs: map[string][]*fakeLeg{}, fresh: make(chan *fakeLeg, 16), down: map[string]bool{},
+		targets: map[string]Target{}, froms: map[string]Party{}}
 }
 
-func (d *deviceDialer) Dial(ctx context.Context, dev Device, from, to Party, offer Channel) ([]Outgoing, error) {
+func (d *deviceDialer) Dial(ctx context.Context, t Target, from Party, offer Channel) ([]Outgoing, error) {
+	dev := t.Device
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.targets[dev.ID], d.froms[dev.ID] = t, from
 	if d.down[dev.ID] {
 		return nil, ErrUnavailable
 	}
@@ -76,9 +82,10 @@ func (b *recBridger) joined(x, y *fakeLeg) bool {
 
 // fakeFeatures keeps extension settings in memory.
 type fakeFeatures struct {
-	mu     sync.Mutex
-	dir    fakeDirectory
-	groups map[string]string
+	mu      sync.Mutex
+	dir     fakeDirectory
+	groups  map[string]string
+	origins []lookup // every Lookup, in order
 }
 
 func (f *fakeFeatures) FeatureCodes() (FeatureCodes, error) {
@@ -118,10 +125,36 @@ func (f *fakeFeatures) SetDND(ext string, on bool) error {
 
 func (f *fakeFeatures) PickupGroup(ext string) (string, error) { return f.groups[ext], nil }
 
-func (f *fakeFeatures) Lookup(n string) (Target, error) {
+// Lookup resolves extensions, and numbers starting with 0 as outside
+// numbers through two trunks with the caller number 01088880000: refused
+// to calls from a trunk and to extension 1005. Every lookup's origin is
+// kept.
+func (f *fakeFeatures) Lookup(n string, o Origin) (Target, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.dir.Lookup(n)
+	f.origins = append(f.origins, lookup{n, o})
+	if len(n) < 5 || n[0] != '0' {
+		return f.dir.Lookup(n, o)
+	}
+	switch {
+	case o.Trunk != "":
+		return Target{}, &BlockedError{Reason: "trunk_origin"}
+	case o.Extension == "1005":
+		return Target{}, &BlockedError{Reason: "not_allowed"}
+	}
+	return Target{Device: Device{DevicePSTN, n}, Party: Party{Number: n}, Trunks: []string{"t1", "t2"},
+		Caller: &Party{Number: "01088880000"}}, nil
+}
+
+type lookup struct {
+	number string
+	origin Origin
+}
+
+func (f *fakeFeatures) lookups() []lookup {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]lookup(nil), f.origins...)
 }
 
 // fakePlayer records what plays to which endpoint... legs have no media in
@@ -332,7 +365,7 @@ func TestFeatureCodesChangeSettings(t *testing.T) {
 		if !in.answered || in.Cause() != tc.cause {
 			t.Errorf("%s: answered %v cause %v", tc.dial, in.answered, in.Cause())
 		}
-		tg, _ := r.feat.Lookup("1002")
+		tg, _ := r.feat.Lookup("1002", Origin{})
 		if !tc.check(tg) {
 			t.Errorf("%s: settings now %+v", tc.dial, tg)
 		}

@@ -21,6 +21,16 @@ var ErrUnavailable = errors.New("call: device unavailable")
 // ErrNotFound is returned by a Directory for a number that is nobody's.
 var ErrNotFound = errors.New("call: no such number")
 
+// BlockedError is returned by a Directory that refuses a number (a
+// blacklisted callee, a prefix the policy denies, no route the caller may
+// use, a limit reached): the call ends with CauseBlocked and the caller is
+// told Reason.
+type BlockedError struct {
+	Reason string // a metric-label-like word: "blacklist", "international", "no_route"…
+}
+
+func (e *BlockedError) Error() string { return "call: blocked: " + e.Reason }
+
 // Target is what a dialed number reaches.
 type Target struct {
 	Device   Device
@@ -31,11 +41,31 @@ type Target struct {
 	// PickupGroup is the group whose members may pick up this device's
 	// ringing calls with the group pickup code ("": none).
 	PickupGroup string
+	// Trunks are, for a DevicePSTN target, the trunks to try in order
+	// (failover); Party.Number is then the number as the carrier gets it.
+	Trunks []string
+	// Caller, when set, is who the call shows as to this target (an
+	// outbound route's caller number) instead of the caller's own party.
+	Caller *Party
 }
 
-// Directory resolves numbers (the dialplan, for now: extensions).
+// Origin is whom a call is charged to: its permissions decide what the
+// call may reach. A call from an extension (desk phone or seat) may use
+// the outbound routes that extension may use; a call from a trunk reaches
+// the box's own numbers only. A forward or a transfer to an outside number
+// is charged to the forwarding or transferring extension.
+type Origin struct {
+	Extension string // an authenticated extension
+	Trunk     string // a carrier's trunk (Extension is then "")
+}
+
+// Directory resolves numbers: the box's own (extensions, and later queues
+// and IVRs) and, through the outbound routes, outside numbers.
 type Directory interface {
-	Lookup(number string) (Target, error)
+	// Lookup returns what number reaches for origin: ErrNotFound for a
+	// number that is nobody's, a *BlockedError for one origin may not
+	// dial.
+	Lookup(number string, origin Origin) (Target, error)
 }
 
 // Records stores finished calls' CDRs durably.
@@ -176,7 +206,26 @@ func (m *Manager) release(d Device) {
 // its own goroutine; Incoming returns at once. callerLimit is the calling
 // device's concurrent-call limit (0: none).
 func (m *Manager) Incoming(in Channel, from Party, dialed string, callerLimit int) {
+	m.start(in, from, dialed, callerLimit, originOf(in))
+}
+
+// IncomingFromTrunk takes a call a carrier sent through trunk to dialed
+// (a DID's destination): it reaches the box's numbers only.
+func (m *Manager) IncomingFromTrunk(in Channel, from Party, dialed, trunk string) {
+	m.start(in, from, dialed, 0, Origin{Trunk: trunk})
+}
+
+// originOf is the origin of a leg's own calls: its extension.
+func originOf(ch Channel) Origin {
+	if d := ch.Device(); d.Kind == DeviceSIP || d.Kind == DeviceSeat {
+		return Origin{Extension: d.ID}
+	}
+	return Origin{}
+}
+
+func (m *Manager) start(in Channel, from Party, dialed string, callerLimit int, origin Origin) {
 	c := m.newRun(in, from, dialed)
+	c.origin = origin
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()

@@ -82,7 +82,7 @@ type fakeDialer struct {
 	err  error
 }
 
-func (d *fakeDialer) Dial(ctx context.Context, dev Device, from, to Party, offer Channel) ([]Outgoing, error) {
+func (d *fakeDialer) Dial(ctx context.Context, t Target, from Party, offer Channel) ([]Outgoing, error) {
 	out := make([]Outgoing, len(d.legs))
 	for i, l := range d.legs {
 		out[i] = l
@@ -104,7 +104,7 @@ func (b *fakeBridger) Bridge(x, y Channel) (func(), error) {
 
 type fakeDirectory map[string]Target
 
-func (d fakeDirectory) Lookup(n string) (Target, error) {
+func (d fakeDirectory) Lookup(n string, _ Origin) (Target, error) {
 	t, ok := d[n]
 	if !ok {
 		return Target{}, ErrNotFound

@@ -228,10 +228,11 @@ type Outgoing interface {
 	Events() <-chan EventKind
 }
 
-// Dialer rings a device: one Outgoing per reachable contact, all ringing at
-// once. No contact to ring is ErrUnavailable.
+// Dialer rings a target's device: one Outgoing per reachable contact, all
+// ringing at once (for a DevicePSTN target, one leg through its trunks in
+// turn). No contact to ring is ErrUnavailable.
 type Dialer interface {
-	Dial(ctx context.Context, d Device, from Party, to Party, offerFrom Channel) ([]Outgoing, error)
+	Dial(ctx context.Context, t Target, from Party, offerFrom Channel) ([]Outgoing, error)
 }
 
 // Bridger joins two legs' media (either may be only ringing: early media)

@@ -17,6 +17,7 @@ type callRun struct {
 	in     Channel // the caller's leg
 	from   Party
 	dialed string
+	origin Origin // whom the call is charged to
 	log    *slog.Logger
 
 	ctl    chan func()
@@ -119,7 +120,7 @@ func (c *callRun) run(callerLimit int) {
 	c.sides[0] = a
 	m.publish("call.started", c, nil)
 
-	b, cause, by := c.connect(c.dialed, c.in, nil, "callee")
+	b, cause, by := c.connect(c.dialed, c.origin, c.in, nil, "callee")
 	if b == nil {
 		c.finish(cause, by)
 		return
@@ -163,15 +164,20 @@ type ringState struct {
 // connect routes number (following forwarding) and rings it until someone
 // answers for party: the caller (tr nil) or the transferee of tr. It returns
 // the answered party, or why nobody answered and who ended it.
-func (c *callRun) connect(number string, party Channel, tr *Transfer, role string) (*side, Cause, string) {
+func (c *callRun) connect(number string, origin Origin, party Channel, tr *Transfer, role string) (*side, Cause, string) {
 	m := c.m
 	visited := map[string]bool{}
 	for hop := 0; ; hop++ {
-		t, err := m.opts.Directory.Lookup(number)
+		t, err := m.opts.Directory.Lookup(number, origin)
 		if err != nil {
 			cause := CauseFailed
-			if errors.Is(err, ErrNotFound) {
+			var blocked *BlockedError
+			switch {
+			case errors.Is(err, ErrNotFound):
 				cause = CauseNotFound
+			case errors.As(err, &blocked):
+				cause = CauseBlocked
+				c.log.Warn("call refused", "number", number, "origin", origin, "reason", blocked.Reason)
 			}
 			return nil, cause, "system"
 		}
@@ -188,6 +194,9 @@ func (c *callRun) connect(number string, party Channel, tr *Transfer, role strin
 			}
 			c.log.Info("forwarded", "from", number, "to", to, "why", why)
 			m.publish("call.forwarded", c, map[string]any{"from": number, "to": to, "reason": why})
+			// The forward is the forwarding extension's doing: an outside
+			// number is reached with its permissions.
+			origin = Origin{Extension: number}
 			number = to
 			return true
 		}
@@ -239,7 +248,11 @@ func (c *callRun) ringTarget(t Target, party Channel, tr *Transfer, role string,
 	m := c.m
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	legs, err := m.opts.Dialer.Dial(ctx, t.Device, c.from, t.Party, party)
+	from := c.from
+	if t.Caller != nil {
+		from = *t.Caller
+	}
+	legs, err := m.opts.Dialer.Dial(ctx, t, from, party)
 	if err != nil || len(legs) == 0 {
 		cause := CauseUnavailable
 		if err != nil && !errors.Is(err, ErrUnavailable) {

@@ -58,7 +58,7 @@ func (c *callRun) recall(i int) bool {
 	c.stopMedia()
 	c.leave(x, x.ch.Cause(), 0)
 	c.playTo(y, SoundRingback, true)
-	n, cause, by := c.connect(x.ch.Device().ID, y.ch, &Transfer{Target: x.ch.Device().ID}, "recall")
+	n, cause, by := c.connect(x.ch.Device().ID, originOf(x.ch), y.ch, &Transfer{Target: x.ch.Device().ID}, "recall")
 	stopMusic(y)
 	if n == nil {
 		c.over, c.cause, c.hangupBy = true, cause, by
@@ -267,7 +267,9 @@ func (c *callRun) blindTransfer(i int, tr *Transfer) {
 	c.log.Info("blind transfer", "by", x.ch.Device().ID, "to", tr.Target)
 	c.stopMedia()
 	c.playTo(y, SoundRingback, true)
-	n, cause, _ := c.connect(tr.Target, y.ch, tr, "transfer_target")
+	// Charged to the transferor: its permissions decide whether an
+	// outside number may be reached.
+	n, cause, _ := c.connect(tr.Target, originOf(x.ch), y.ch, tr, "transfer_target")
 	stopMusic(y)
 	select {
 	case <-y.ch.Done():

@@ -178,7 +178,8 @@ func (r *Registry) seat(ext string) *Seat {
 // Dial rings a seat (call.Dialer for devices of kind seat): one Outgoing,
 // or ErrUnavailable when the seat is offline, detached, without media or
 // already in a call.
-func (r *Registry) Dial(_ context.Context, d call.Device, from, _ call.Party, _ call.Channel) ([]call.Outgoing, error) {
+func (r *Registry) Dial(_ context.Context, t call.Target, from call.Party, _ call.Channel) ([]call.Outgoing, error) {
+	d := t.Device
 	if d.Kind != call.DeviceSeat {
 		return nil, call.ErrUnavailable
 	}

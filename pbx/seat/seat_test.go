@@ -271,7 +271,7 @@ func TestSeatOnlineAndRung(t *testing.T) {
 		t.Fatalf("pbx_seats{state=idle} = %v", got)
 	}
 
-	legs, err := f.r.Dial(context.Background(), dev, call.Party{Number: "1002", Name: "Bob"}, call.Party{Number: "1001"}, nil)
+	legs, err := f.r.Dial(context.Background(), call.Target{Device: dev, Party: call.Party{Number: "1001"}}, call.Party{Number: "1002", Name: "Bob"}, nil)
 	if err != nil || len(legs) != 1 {
 		t.Fatalf("Dial = %v, %v", legs, err)
 	}
@@ -284,7 +284,7 @@ func TestSeatOnlineAndRung(t *testing.T) {
 		t.Fatalf("remote = %v", r)
 	}
 	// Ringing: a second call is not offered to the seat.
-	if _, err := f.r.Dial(context.Background(), dev, call.Party{Number: "1003"}, call.Party{}, nil); !errors.Is(err, call.ErrUnavailable) {
+	if _, err := f.r.Dial(context.Background(), call.Target{Device: dev}, call.Party{Number: "1003"}, nil); !errors.Is(err, call.ErrUnavailable) {
 		t.Fatalf("second Dial err = %v", err)
 	}
 
@@ -355,7 +355,7 @@ func TestSeatOnlineAndRung(t *testing.T) {
 func TestSeatRejectsWhileRinging(t *testing.T) {
 	f := newFixture(t)
 	p, _ := f.online("bob")
-	legs, err := f.r.Dial(context.Background(), call.Device{Kind: call.DeviceSeat, ID: "1002"}, call.Party{Number: "1001"}, call.Party{}, nil)
+	legs, err := f.r.Dial(context.Background(), call.Target{Device: call.Device{Kind: call.DeviceSeat, ID: "1002"}}, call.Party{Number: "1001"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +448,7 @@ func TestSeatLiveness(t *testing.T) {
 	if st := f.devices.State(dev); st != call.DeviceUnavailable {
 		t.Fatalf("device %v, want unavailable", st)
 	}
-	if _, err := f.r.Dial(context.Background(), dev, call.Party{Number: "1002"}, call.Party{}, nil); !errors.Is(err, call.ErrUnavailable) {
+	if _, err := f.r.Dial(context.Background(), call.Target{Device: dev}, call.Party{Number: "1002"}, nil); !errors.Is(err, call.ErrUnavailable) {
 		t.Fatalf("Dial a detached seat: %v", err)
 	}
 

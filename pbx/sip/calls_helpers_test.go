@@ -26,7 +26,7 @@ type callDir struct {
 	codecs map[string][]codec.Codec // extension → codecs (nil: default)
 }
 
-func (d callDir) Lookup(number string) (call.Target, error) {
+func (d callDir) Lookup(number string, _ call.Origin) (call.Target, error) {
 	switch number {
 	case "1001", "1002", "1003":
 		return call.Target{Device: call.Device{Kind: call.DeviceSIP, ID: number}, Party: call.Party{Number: number}}, nil

@@ -21,6 +21,10 @@ func statusFor(c call.Cause) (int, string) {
 		return sip.StatusGlobalDecline, "Decline"
 	case call.CauseNotFound:
 		return sip.StatusNotFound, "Not Found"
+	case call.CauseBlocked:
+		// The phone shows the reason phrase: the caller learns the box
+		// refused the number, not that it failed.
+		return sip.StatusForbidden, "Number Blocked"
 	case call.CauseCongestion, call.CauseShutdown:
 		return sip.StatusServiceUnavailable, "Service Unavailable"
 	}

@@ -148,8 +148,8 @@ func (fe *featEnv) connect(t *testing.T, a, b *siptest.Phone, mod func(*siptest.
 			c.out.Hangup(call.CauseNormal)
 		}
 	})
-	outs, err := fe.calls.Dial(ctxT(t, 5*time.Second), call.Device{Kind: call.DeviceSIP, ID: "1002"},
-		ic.from, call.Party{Number: "1002"}, ic.in)
+	outs, err := fe.calls.Dial(ctxT(t, 5*time.Second), call.Target{Device: call.Device{Kind: call.DeviceSIP, ID: "1002"},
+		Party: call.Party{Number: "1002"}}, ic.from, ic.in)
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("dial 1002: %v (%d legs)", err, len(outs))
 	}

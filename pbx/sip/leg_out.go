@@ -35,7 +35,8 @@ type outLeg struct {
 // Dial rings every available contact of a SIP device (call.Dialer). The
 // offer puts the caller's codec first, so the legs match without
 // transcoding when the callee accepts it.
-func (c *Calls) Dial(ctx context.Context, d call.Device, from, to call.Party, offerFrom call.Channel) ([]call.Outgoing, error) {
+func (c *Calls) Dial(ctx context.Context, t call.Target, from call.Party, offerFrom call.Channel) ([]call.Outgoing, error) {
+	d, to := t.Device, t.Party
 	if d.Kind != call.DeviceSIP {
 		return nil, fmt.Errorf("sip: cannot dial a %s device", d.Kind)
 	}
