@@ -87,6 +87,17 @@ func dependencyRules() []depRule {
 		only("only pbx/sip imports sipgo", "pbx/sip", "github.com/emiago/sipgo"),
 		only("only media/webrtc imports pion/webrtc", "media/webrtc", "github.com/pion/webrtc/v4"),
 		depRule{
+			// Pure functions over numbers: nothing but the standard
+			// library, so routing decisions are testable alone.
+			name:    "pbx/dialplan imports only the standard library",
+			applies: func(rel string) bool { return under(rel, "pbx/dialplan") },
+			direct:  true,
+			forbidden: func(dep, _ string) bool {
+				first, _, _ := strings.Cut(dep, "/")
+				return strings.Contains(first, ".")
+			},
+		},
+		depRule{
 			// Direct imports only: fiber itself links testing through
 			// fasthttp, which no rule of ours can change.
 			name:      "no production package imports testing",
