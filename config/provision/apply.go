@@ -32,26 +32,43 @@ const (
 	KindSystem       = "system"
 	KindExtension    = "extension"
 	KindFeatureCodes = "feature_codes"
+
+	KindTrunk          = "trunk"
+	KindDID            = "did"
+	KindInboundDefault = "inbound_default"
+	KindOutboundRoute  = "outbound_route"
+	KindCallerPool     = "caller_pool"
+	KindBlacklist      = "blacklist" // Name: "number/direction"
+	KindOutboundPolicy = "outbound_policy"
 )
 
 // Change is one thing Apply changed (or, with DryRun, would change).
 type Change struct {
 	Action string   `json:"action"`           // create|update|delete
-	Kind   string   `json:"kind"`             // user|system|extension|feature_codes
-	Name   string   `json:"name"`             // the user's name, the extension's number; "system" and "feature_codes" for those settings
+	Kind   string   `json:"kind"`             // one of the Kind constants
+	Name   string   `json:"name"`             // the object's key (a user's name, an extension's number, "13800000000/inbound" for a blacklist entry); the kind for the box-wide settings
 	Fields []string `json:"fields,omitempty"` // for an update: the keys that changed (never their values)
 }
 
 // String is the change as the CLI prints it: "update user alice (role, password)".
 func (c Change) String() string {
 	s := c.Action + " " + c.Kind
-	if c.Kind != KindSystem && c.Kind != KindFeatureCodes {
+	if !singleton(c.Kind) {
 		s += " " + c.Name
 	}
 	if len(c.Fields) > 0 {
 		s += " (" + strings.Join(c.Fields, ", ") + ")"
 	}
 	return s
+}
+
+// singleton reports whether kind is a box-wide setting, named by its kind.
+func singleton(kind string) bool {
+	switch kind {
+	case KindSystem, KindFeatureCodes, KindInboundDefault, KindOutboundPolicy:
+		return true
+	}
+	return false
 }
 
 // Apply validates the whole document first (nothing written on any error), then creates or updates what the
@@ -73,6 +90,16 @@ func (c Change) String() string {
 // first need) and is no change when they match. An extension's user must
 // exist in the result, and no number may be held twice in the numbering plan
 // (extensions and agent numbers), counting what the document leaves alone.
+//
+// Trunks, DIDs, outbound routes, caller pools and blacklist entries follow
+// the same rule (set as written; --prune deletes those not named); a
+// trunk's secret is sealed (store.DB.SealTrunkSecret) before the
+// transaction, a trunk without secret keeps its stored one, and a secret
+// equal to the stored one is no change. References are checked on the
+// result: a DID's trunk and extension, a route's trunks, extensions and
+// pool, the inbound default's extension (see CheckReferences).
+// inbound_default and outbound_policy change only when given (--prune
+// clears an omitted inbound_default).
 //
 // Passwords are verified and hashed before the write transaction (bcrypt is
 // slow). If a user's password changes meanwhile, Apply fails with an error
@@ -99,8 +126,9 @@ func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, op
 	if err != nil {
 		return nil, fmt.Errorf("provision: apply: %w", err)
 	}
+	sec := checkTrunkSecrets(db, d, cur)
 	now := time.Now()
-	p, err := makePlan(cur, d, pw, opts.Prune, now)
+	p, err := makePlan(cur, d, pw, sec, opts.Prune, now)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +136,9 @@ func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, op
 		return p.changes, nil
 	}
 	if err := hashPasswords(ctx, h, pw); err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	if err := sealTrunkSecrets(db, sec); err != nil {
 		return nil, fmt.Errorf("provision: apply: %w", err)
 	}
 
@@ -126,7 +157,7 @@ func Apply(ctx context.Context, db *store.DB, h *password.Hasher, d Document, op
 		if needRealm && cur.realm == "" {
 			return fmt.Errorf("provision: the SIP realm is not set: %w", store.ErrNotFound)
 		}
-		p, err := makePlan(cur, d, pw, opts.Prune, now)
+		p, err := makePlan(cur, d, pw, sec, opts.Prune, now)
 		if err != nil {
 			return err
 		}
@@ -153,6 +184,7 @@ type state struct {
 	system     store.System
 	codes      store.FeatureCodes
 	realm      string // "" when not set yet
+	routing    routingState
 }
 
 func readState(tx *store.Tx) (state, error) {
@@ -181,7 +213,10 @@ func readState(tx *store.Tx) (state, error) {
 	if s.system, err = tx.System(); err != nil {
 		return s, err
 	}
-	s.codes, err = tx.FeatureCodes()
+	if s.codes, err = tx.FeatureCodes(); err != nil {
+		return s, err
+	}
+	s.routing, err = readRouting(tx)
 	return s, err
 }
 
@@ -250,11 +285,12 @@ type plan struct {
 	system     *store.System
 	codes      *store.FeatureCodes
 	sessions   []string // users who must log in again
+	routing    routingPlan
 }
 
 // makePlan compares cur with d. pw holds the outcome of verifyPasswords (and,
 // before writing, hashPasswords).
-func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now time.Time) (*plan, error) {
+func makePlan(cur state, d Document, pw map[string]*pwCheck, sec map[string]*secretCheck, prune bool, now time.Time) (*plan, error) {
 	p := &plan{}
 	final := make(map[string]store.User, len(cur.users)+len(d.Users))
 	for name, u := range cur.users {
@@ -400,6 +436,8 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 		ne.DTMFMode, ne.DND, ne.PickupGroup, ne.RingOn = dtmf, de.DND, de.PickupGroup, ringOn
 		ne.ForwardAlways, ne.ForwardBusy, ne.ForwardNoAnswer = de.ForwardAlways, de.ForwardBusy, de.ForwardNoAnswer
 		ne.NoAnswerSeconds = de.NoAnswerSeconds
+		diff("outbound_number", old.OutboundNumber != de.OutboundNumber)
+		ne.OutboundNumber = de.OutboundNumber
 
 		md5Hex, shaHex := normalHex(de.SecretHA1MD5), normalHex(de.SecretHA1SHA256)
 		if de.Secret != "" {
@@ -435,6 +473,8 @@ func makePlan(cur state, d Document, pw map[string]*pwCheck, prune bool, now tim
 			}
 		}
 	}
+
+	errs = append(errs, p.planRouting(cur, d, sec, prune, finalExts)...)
 
 	// The numbering plan of the result. What the document leaves alone keeps
 	// its number, so a clash is reported where the document makes it.
@@ -515,6 +555,9 @@ func (p *plan) write(tx *store.Tx, actor string) error {
 		if err := tx.PutFeatureCodes(*p.codes); err != nil {
 			return err
 		}
+	}
+	if err := p.routing.write(tx); err != nil {
+		return err
 	}
 	for _, name := range p.sessions {
 		if err := tx.DeleteUserSessions(name); err != nil {

@@ -212,6 +212,7 @@ extensions:
     no_answer_seconds: 30
     pickup_group: front-desk
     ring_on: phone
+    outbound_number: "02110000001"
   201:
     secret_ha1_md5: `+testHA1MD5+`
     secret_ha1_sha256: `+testHA1SHA256+`
@@ -221,7 +222,7 @@ extensions:
 feature_codes:
   dnd_on: "#78"
   group_pickup: ""
-`), Options{})
+`+routingSections), Options{})
 	d, err := Export(db)
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,23 @@ type Document struct {
 	// its code. Export writes every key.
 	FeatureCodes map[string]string `yaml:"feature_codes,omitempty"`
 
+	// Trunks are the carriers, keyed by name; exported without secrets.
+	Trunks map[string]Trunk `yaml:"trunks,omitempty"`
+	// DIDs are the inbound numbers, keyed by number.
+	DIDs map[string]DID `yaml:"dids,omitempty"`
+	// InboundDefault is where calls to a number no DID names go; left out:
+	// unchanged (cleared with --prune); type none (or null): refused with 404.
+	InboundDefault *Destination `yaml:"inbound_default,omitempty"`
+	// OutboundRoutes are keyed by name and tried by order.
+	OutboundRoutes map[string]OutboundRoute `yaml:"outbound_routes,omitempty"`
+	// CallerPools are sets of caller numbers picked by region.
+	CallerPools map[string]CallerPool `yaml:"caller_pools,omitempty"`
+	// Blacklist is a list: one number may be listed once per direction.
+	Blacklist []BlacklistEntry `yaml:"blacklist,omitempty"`
+	// OutboundPolicy is the toll-fraud guard; left out: unchanged. Export
+	// writes it in full.
+	OutboundPolicy *OutboundPolicy `yaml:"outbound_policy,omitempty"`
+
 	// lines maps a field path ("users.alice.role") to its line in the parsed
 	// text, so Validate can point at it. Empty for documents built in code.
 	lines map[string]int
@@ -67,16 +84,30 @@ type Extension struct {
 	NoAnswerSeconds int    `yaml:"no_answer_seconds,omitempty"` // 0 = 20; else 5-300
 	PickupGroup     string `yaml:"pickup_group,omitempty"`      // same group: group pickup
 	RingOn          string `yaml:"ring_on,omitempty"`           // both (default), phone or seat
+	OutboundNumber  string `yaml:"outbound_number,omitempty"`   // caller number of its outside calls (route mode extension)
 }
+
+// trunkSecretComment heads the trunks of a document that has them: export
+// never writes a trunk's secret, and apply keeps it when secret is left out.
+const trunkSecretComment = "Trunk secrets are not exported; a trunk without secret keeps its stored one."
 
 // Marshal encodes d as YAML (two-space indent, users sorted by name), after a
 // comment line naming the product and the schema version.
 func Marshal(d Document) ([]byte, error) {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# CCBox configuration, schema version %d\n", Version)
+	var root yaml.Node
+	if err := root.Encode(d); err != nil {
+		return nil, fmt.Errorf("provision: marshal: %w", err)
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "trunks" {
+			root.Content[i].HeadComment = trunkSecretComment
+		}
+	}
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(d); err != nil {
+	if err := enc.Encode(&root); err != nil {
 		return nil, fmt.Errorf("provision: marshal: %w", err)
 	}
 	if err := enc.Close(); err != nil {

@@ -8,7 +8,10 @@ import (
 
 // Export reads the configuration from db as a Document. Passwords appear only
 // as their bcrypt hashes and extension secrets as their HA1s (valid only
-// under this box's realm); applying the export changes nothing.
+// under this box's realm); trunk secrets do not appear at all (applying a
+// trunk without secret keeps the stored one). Applying the export changes
+// nothing. The region table is not part of it (it is large; see
+// `appliance regions import`).
 func Export(db *store.DB) (Document, error) {
 	d := Document{Version: Version}
 	err := db.View(func(tx *store.Tx) error {
@@ -46,7 +49,7 @@ func Export(db *store.DB) (Document, error) {
 		for _, r := range fc.Table() {
 			d.FeatureCodes[r.Key] = r.Code
 		}
-		return nil
+		return exportRouting(tx, &d)
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("provision: export: %w", err)
@@ -83,5 +86,52 @@ func extensionFromStore(e store.Extension) Extension {
 		NoAnswerSeconds: e.NoAnswerSeconds,
 		PickupGroup:     e.PickupGroup,
 		RingOn:          e.RingOn,
+		OutboundNumber:  e.OutboundNumber,
 	}
+}
+
+// exportRouting adds the trunk and routing sections; the outbound policy
+// is always written, so every export documents the guard in force.
+func exportRouting(tx *store.Tx, d *Document) error {
+	s, err := readRouting(tx)
+	if err != nil {
+		return err
+	}
+	for name, t := range s.trunks {
+		if d.Trunks == nil {
+			d.Trunks = map[string]Trunk{}
+		}
+		d.Trunks[name] = trunkFromStore(t)
+	}
+	for n, did := range s.dids {
+		if d.DIDs == nil {
+			d.DIDs = map[string]DID{}
+		}
+		d.DIDs[n] = didFromStore(did)
+	}
+	if s.inbound != nil {
+		d.InboundDefault = &Destination{Type: string(s.inbound.Type), Target: s.inbound.Target}
+	}
+	for name, r := range s.routes {
+		if d.OutboundRoutes == nil {
+			d.OutboundRoutes = map[string]OutboundRoute{}
+		}
+		d.OutboundRoutes[name] = routeFromStore(r)
+	}
+	for name, p := range s.pools {
+		if d.CallerPools == nil {
+			d.CallerPools = map[string]CallerPool{}
+		}
+		d.CallerPools[name] = poolFromStore(p)
+	}
+	bl, err := tx.Blacklist() // in its sorted order
+	if err != nil {
+		return err
+	}
+	for _, e := range bl {
+		d.Blacklist = append(d.Blacklist, blacklistFromStore(e))
+	}
+	pol := policyFromStore(s.policy)
+	d.OutboundPolicy = &pol
+	return nil
 }

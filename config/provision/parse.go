@@ -173,8 +173,25 @@ func (p *parser) document(root *yaml.Node) Document {
 			d.Extensions = p.extensions(key, v)
 		case "feature_codes":
 			d.FeatureCodes = p.featureCodes(key, v)
+		case "trunks":
+			d.Trunks = p.trunks(key, v)
+		case "dids":
+			d.DIDs = p.dids(key, v)
+		case "inbound_default":
+			d.InboundDefault = p.inboundDefault(key, v)
+		case "outbound_routes":
+			d.OutboundRoutes = p.routes(key, v)
+		case "caller_pools":
+			d.CallerPools = p.callerPools(key, v)
+		case "blacklist":
+			d.Blacklist = p.blacklist(key, v)
+		case "outbound_policy":
+			if !isNull(v) {
+				d.OutboundPolicy = p.outboundPolicy(key, v)
+			}
 		default:
-			p.unknown(key, k, "version, system, users, extensions, feature_codes")
+			p.unknown(key, k, "version, system, users, extensions, feature_codes, trunks, dids, inbound_default, "+
+				"outbound_routes, caller_pools, blacklist, outbound_policy")
 		}
 	})
 	return d
@@ -283,9 +300,11 @@ func (p *parser) extension(path string, n *yaml.Node) Extension {
 			e.PickupGroup = p.str(kp, v)
 		case "ring_on":
 			e.RingOn = p.str(kp, v)
+		case "outbound_number":
+			e.OutboundNumber = p.str(kp, v)
 		default:
 			p.unknown(kp, k, "name, user, secret, secret_ha1_md5, secret_ha1_sha256, max_calls, codecs, disabled, "+
-				"dtmf_mode, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, pickup_group, ring_on")
+				"dtmf_mode, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, pickup_group, ring_on, outbound_number")
 		}
 	})
 	return e

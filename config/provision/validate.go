@@ -71,6 +71,12 @@ func (d Document) fieldError(path, format string, args ...any) *FieldError {
 // held twice in the numbering plan (extensions and agent numbers). (That a new user needs a password,
 // a new extension a secret, an extension's user exists, and the resulting feature-code table is free
 // of clashes is checked by Apply, which knows the store.)
+// Trunks, DIDs, inbound_default, outbound routes, caller pools, the
+// blacklist and the outbound policy per CheckTrunk, CheckTrunkSecret,
+// CheckDID, CheckDestination, CheckOutboundRoute, CheckCallerPool,
+// CheckBlacklistEntry (no number and direction twice) and
+// CheckOutboundPolicy, and references within the document; references to
+// what the store holds are checked by Apply.
 func (d Document) Validate() error {
 	var errs []error
 	check := func(path string, err error) {
@@ -136,6 +142,7 @@ func (d Document) Validate() error {
 		check(path+".no_answer_seconds", CheckNoAnswerSeconds(e.NoAnswerSeconds))
 		check(path+".pickup_group", CheckPickupGroup(e.PickupGroup))
 		check(path+".ring_on", CheckRingOn(e.RingOn))
+		check(path+".outbound_number", CheckOutboundNumber(e.OutboundNumber))
 	}
 	for _, key := range sortedNames(d.FeatureCodes) {
 		path := "feature_codes." + key
@@ -148,6 +155,7 @@ func (d Document) Validate() error {
 	for _, c := range numberClashes(d.state().numberHolders(), nil) {
 		errs = append(errs, d.fieldError(c.holder.path(), "%s", c.problem()))
 	}
+	errs = append(errs, d.validateRouting()...)
 	return errors.Join(errs...)
 }
 

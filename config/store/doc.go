@@ -1,7 +1,9 @@
 // Package store is the appliance's persistent state: one Badger v4 database in
 // <data dir>/db holding users, sessions, API tokens, the login and audit logs,
-// system settings, the feature-code table, SIP extensions, the SIP realm and registrations, with typed repositories on a transaction (Tx), schema
-// migrations, value-log garbage collection, metrics, and backup/restore.
+// system settings, the feature-code table, SIP extensions, the SIP realm and registrations,
+// trunks, DIDs, outbound routes, caller-number pools, the blacklist, the
+// region table and the outbound policy, with typed repositories on a
+// transaction (Tx), trunk secrets sealed under a key file, schema migrations, value-log garbage collection, metrics, and backup/restore.
 //
 // It must not import media, pbx, webui or appliance: every other part of the
 // box depends on it, never the reverse. Packages that need storage declare the
@@ -22,11 +24,32 @@
 //	ext/<number>                  Extension (secrets only as HA1 per algorithm)
 //	sip/realm                     the SIP digest realm (JSON string), set once by EnsureRealm
 //	reg/<extension>/<id>          Registration (Badger TTL at Expires)
+//	trunk/<name>                  Trunk (secret sealed: see below)
+//	did/<number>                  DID
+//	inbound/default               Destination of calls no DID names (absent: 404)
+//	route/<name>                  OutboundRoute
+//	callerpool/<name>             CallerPool
+//	blacklist/<number>/<dir>      BlacklistEntry (one per number and direction)
+//	region/<be32 chunk>           []RegionRow, 20,000 rows a chunk, sorted by prefix
+//	regioninfo                    RegionInfo
+//	outbound/policy               OutboundPolicy (absent: DefaultOutboundPolicy)
 //
 // Record keys put the big-endian time first and a 4-byte per-process sequence
 // after it, so a prefix scan returns records in time order and two records in
 // the same nanosecond keep distinct keys. Sessions are keyed by a hash of their
 // ID so that a copied database file does not yield live cookies.
+//
+// # Secrets
+//
+// Trunk digest passwords are needed in plaintext (the box answers the
+// carrier's challenge), so they cannot be hashed like extension secrets.
+// They are sealed with AES-256-GCM (DB.SealSecret, DB.OpenSecret, and the
+// trunk helpers SealTrunkSecret and TrunkSecret) under a random key kept in
+// <data dir>/secrets.key (mode 0600, created on first use), outside the
+// database: the database or a backup alone does not yield them. The record
+// holds only the sealed form (Trunk.SealedSecret); the caller seals before
+// PutTrunk and opens when it needs the password. A missing key file is
+// ErrNoSecretKey, a key that does not open a value ErrSecretKey.
 //
 // # Memory
 //

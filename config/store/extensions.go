@@ -57,6 +57,10 @@ type Extension struct {
 	// (only the SIP contacts) or RingOnSeat (only the browser seat).
 	// RingTarget gives the value in force.
 	RingOn string `json:"ring_on,omitempty"`
+	// OutboundNumber is the caller number sent for the extension's outside
+	// calls through a route whose caller-number mode is "extension"; "" =
+	// none (the trunk's default).
+	OutboundNumber string `json:"outbound_number,omitempty"`
 
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`

@@ -21,6 +21,16 @@ const (
 	keyFeatureCodes = "featurecodes"
 	keySchema       = prefixMeta + "schema"
 	keyRealm        = "sip/realm"
+
+	prefixTrunk       = "trunk/"
+	prefixDID         = "did/"
+	prefixRoute       = "route/"
+	prefixCallerPool  = "callerpool/"
+	prefixBlacklist   = "blacklist/"
+	prefixRegion      = "region/"
+	keyRegionInfo     = "regioninfo"
+	keyInboundDefault = "inbound/default"
+	keyOutboundPolicy = "outbound/policy"
 )
 
 // recordKeyLen is a record key without its prefix: 8 bytes of time, 4 of sequence.
@@ -31,6 +41,26 @@ func userKey(name string) []byte { return []byte(prefixUser + name) }
 func tokenKey(id string) []byte { return []byte(prefixToken + id) }
 
 func extensionKey(number string) []byte { return []byte(prefixExt + number) }
+
+func trunkKey(name string) []byte { return []byte(prefixTrunk + name) }
+
+func didKey(number string) []byte { return []byte(prefixDID + number) }
+
+func routeKey(name string) []byte { return []byte(prefixRoute + name) }
+
+func callerPoolKey(name string) []byte { return []byte(prefixCallerPool + name) }
+
+// blacklistKey holds the direction after the number, so one number may be
+// listed once per direction.
+func blacklistKey(number string, dir Direction) []byte {
+	return []byte(prefixBlacklist + number + "/" + string(dir))
+}
+
+// regionChunkKey numbers the chunks of the region table big-endian, so a
+// prefix scan returns them in order.
+func regionChunkKey(i int) []byte {
+	return binary.BigEndian.AppendUint32([]byte(prefixRegion), uint32(i))
+}
 
 // registrationPrefix ends with a slash so that extension 10's registrations
 // are not found under extension 100's.
