@@ -86,6 +86,8 @@ type fakeFeatures struct {
 	dir     fakeDirectory
 	groups  map[string]string
 	origins []lookup // every Lookup, in order
+	// handedOut counts outside targets not yet given back (Target.Done).
+	handedOut int
 }
 
 func (f *fakeFeatures) FeatureCodes() (FeatureCodes, error) {
@@ -142,8 +144,13 @@ func (f *fakeFeatures) Lookup(n string, o Origin) (Target, error) {
 	case o.Extension == "1005":
 		return Target{}, &BlockedError{Reason: "not_allowed"}
 	}
+	f.handedOut++
 	return Target{Device: Device{DevicePSTN, n}, Party: Party{Number: n}, Trunks: []string{"t1", "t2"},
-		Caller: &Party{Number: "01088880000"}}, nil
+		Caller: &Party{Number: "01088880000"}, Done: func() {
+			f.mu.Lock()
+			f.handedOut--
+			f.mu.Unlock()
+		}}, nil
 }
 
 type lookup struct {
@@ -618,4 +625,10 @@ func TestAttendedTransferOfACallerLeg(t *testing.T) {
 	z.Hangup(CauseNormal)
 	r.wait(t)
 	waitDone(t, a)
+}
+
+func (f *fakeFeatures) outstanding() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.handedOut
 }

@@ -47,6 +47,11 @@ type Target struct {
 	// Caller, when set, is who the call shows as to this target (an
 	// outbound route's caller number) instead of the caller's own party.
 	Caller *Party
+	// Done, when set, is called once when the call no longer uses the
+	// target: its leg ended, or it was never rung (busy, forwarded, the
+	// caller gave up). A Directory that counts what it handed out (a
+	// caller number's concurrent calls) releases it there.
+	Done func()
 }
 
 // Origin is whom a call is charged to: its permissions decide what the

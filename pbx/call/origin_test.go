@@ -30,6 +30,23 @@ func TestOutsideNumbersAndOrigins(t *testing.T) {
 		if c := r.records.cdrs[0]; c.Result != "answered" || c.Legs[1].Device != "pstn:"+mobile {
 			t.Fatalf("CDR %+v", c)
 		}
+		if n := r.feat.outstanding(); n != 0 {
+			t.Fatalf("%d outside targets not given back after the call", n)
+		}
+	})
+	t.Run("a target that was never answered is given back", func(t *testing.T) {
+		r := newFRig(t)
+		in := r.call("1001", mobile)
+		out := r.dialer.next(t, mobile)
+		if n := r.feat.outstanding(); n != 1 {
+			t.Fatalf("%d outside targets out while ringing, want 1", n)
+		}
+		out.Hangup(CauseBusy)
+		waitDone(t, in)
+		r.wait(t)
+		if n := r.feat.outstanding(); n != 0 {
+			t.Fatalf("%d outside targets not given back after a busy", n)
+		}
 	})
 	t.Run("a refused number ends the call blocked", func(t *testing.T) {
 		r := newFRig(t)

@@ -182,6 +182,13 @@ func (c *callRun) connect(number string, origin Origin, party Channel, tr *Trans
 			return nil, cause, "system"
 		}
 		visited[number] = true
+		// Every way out of this iteration but a connected side gives the
+		// target back; a connected side gives it back when it leaves.
+		targetDone := sync.OnceFunc(func() {
+			if t.Done != nil {
+				t.Done()
+			}
+		})
 		// next follows a forward unless the chain is too long or comes
 		// back: then the call stays where it got to.
 		next := func(to, why string) bool {
@@ -198,6 +205,7 @@ func (c *callRun) connect(number string, origin Origin, party Channel, tr *Trans
 			// number is reached with its permissions.
 			origin = Origin{Extension: number}
 			number = to
+			targetDone()
 			return true
 		}
 		fwd := t.Forward
@@ -208,12 +216,14 @@ func (c *callRun) connect(number string, origin Origin, party Channel, tr *Trans
 			if next(fwd.Busy, "dnd") {
 				continue
 			}
+			targetDone()
 			return nil, CauseBusy, "callee"
 		}
 		if !m.take(t.Device, t.MaxCalls) {
 			if next(fwd.Busy, "busy") {
 				continue
 			}
+			targetDone()
 			return nil, CauseBusy, "system"
 		}
 		timeout := m.opts.Limits.RingTimeout
@@ -225,9 +235,12 @@ func (c *callRun) connect(number string, origin Origin, party Channel, tr *Trans
 		}
 		s, cause, by := c.ringTarget(t, party, tr, role, timeout)
 		if s != nil {
+			release := s.release
+			s.release = func() { release(); targetDone() }
 			return s, CauseNormal, ""
 		}
 		m.release(t.Device)
+		targetDone()
 		switch cause {
 		case CauseBusy, CauseRejected:
 			if next(fwd.Busy, "busy") {
