@@ -116,11 +116,39 @@
 // restart makes refreshes 481 and phones subscribe again. The appliance
 // feeds DeviceChanged from the device.state_changed events of the bus.
 //
+// # Trunks
+//
+// NewTrunks(srv, opts) keeps the carrier connections; Set(cfgs) starts,
+// restarts (on a changed configuration) and stops them. Everything leaves
+// from the server's sockets (Server.Request), so carriers see the box's
+// usual address and port. A registration trunk sends REGISTER to
+// Host:Port with Contact sip:Username@<advertised address>:<listen port>,
+// answers a 401/407 with digest (SHA-256 when offered, else MD5; the
+// realm the carrier names, or only TrunkConfig.Realm when set;
+// AuthUsername or Username), re-registers at 80 % of the lifetime granted
+// to its Contact, retries 5 s, 10 s... up to 5 min while the carrier fails
+// or is silent, and unregisters (Expires: 0) when Set removes or changes
+// it and on Close. Every trunk is sent OPTIONS each OptionsInterval: three
+// unanswered in a row mark it down, any final response up. Status lists
+// registration, reachability, the last error and calls in progress;
+// TrunkOptions.OnChange is told each change.
+//
+// Match(req) names the trunk an INVITE comes from: a registration trunk
+// whose Username is the Request-URI user and whose addresses (Addresses,
+// else Host's resolved addresses) hold the source; else any trunk whose
+// addresses hold the source. A request from no trunk is a phone's and
+// authenticates. CalledNumber and CallerNumber read the numbers where the
+// trunk says (Request-URI, To or first Diversion; From or first
+// P-Asserted-Identity). BeginCall/End count calls against MaxCalls.
+// answerChallenge is the client side of digest for any request (an
+// outbound INVITE answering a carrier's 401/407 too).
+//
 // # Metrics
 //
 // pbx_sip_requests_total{method}, pbx_sip_responses_total{code_class},
 // pbx_registrations, pbx_auth_failures_total, pbx_banned_sources,
-// pbx_sip_subscriptions.
+// pbx_sip_subscriptions, pbx_trunk_up{trunk}, pbx_trunk_calls_active{trunk},
+// pbx_trunk_calls_total{trunk,direction,result}.
 //
 // Package siptest holds a sipgo-based test phone for this package's tests
 // and later end-to-end tests (it lives here because only pbx/sip may import
