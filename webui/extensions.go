@@ -291,7 +291,7 @@ func (s *Server) updateExtension(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	number := c.Params("number")
+	number := strings.Clone(c.Params("number")) // kept in events and logs after the handler
 	// Checked on their own first, so a bad value is a 400 even for an
 	// extension that does not exist (as for the fields above).
 	if err := checkCallFeatures(number, req.features(callFeatures{})); err != nil {
@@ -341,7 +341,7 @@ func (s *Server) updateExtension(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteExtension(c *fiber.Ctx) error {
-	number := c.Params("number")
+	number := strings.Clone(c.Params("number")) // kept in events and logs after the handler
 	actor := principalOf(c).user.Name
 	err := s.opts.Store.Update(func(tx *store.Tx) error {
 		if err := tx.DeleteExtension(number); err != nil {
@@ -367,7 +367,7 @@ func (s *Server) setExtensionSecret(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	number := c.Params("number")
+	number := strings.Clone(c.Params("number")) // kept in events and logs after the handler
 	if err := fieldError("secret", provision.CheckSecret(number, req.Secret)); err != nil {
 		return err
 	}

@@ -50,6 +50,10 @@ type Options struct {
 	// Seats is the browser-seat protocol on the event WebSocket (seat.*
 	// messages, docs/events.md); nil: no seats, those messages are refused.
 	Seats Seats
+	// Trunks reports the carrier trunks' live status and takes SIP traces
+	// on demand (GET /api/v1/trunks/:name/status, POST …/trace); nil: no
+	// SIP front, status "unknown" and traces refused with 503.
+	Trunks Trunks
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -76,6 +80,8 @@ type Server struct {
 	lockout *lockout
 	metrics *metrics
 	now     func() time.Time
+	// regions caches the region table for lookups (regions.go).
+	regions regionCache
 
 	// done is closed when the server shuts down, so long-lived WebSocket
 	// handlers (hijacked connections the HTTP server does not track) end.
