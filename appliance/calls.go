@@ -40,15 +40,20 @@ type callDeps struct {
 // telephony is what newCalls makes: the call manager and the browser
 // seats (whose registry and WebRTC engine Close stops).
 type telephony struct {
-	calls  *call.Manager
-	seats  *seat.Registry
-	engine *webrtc.Engine
+	calls       *call.Manager
+	seats       *seat.Registry
+	engine      *webrtc.Engine
+	trunks      *sip.Trunks
+	stopTrunks  func() // unregisters from carriers: before SIP stops
+	stopRouting func()
 }
 
-// Close takes the seats offline and closes their media port.
+// Close takes the seats offline, closes their media port and stops
+// following rule changes.
 func (t *telephony) Close() {
 	t.seats.Close()
 	_ = t.engine.Close()
+	t.stopRouting()
 }
 
 func newCalls(d callDeps) (*telephony, error) {
@@ -77,6 +82,10 @@ func newCalls(d callDeps) (*telephony, error) {
 		Advertise:    advertise,
 		MediaTimeout: d.cfg.MediaTimeout.Duration,
 	})
+	route, stopRouting, err := newRouting(d.db, d.bus, d.reg, d.log.With("component", "routing"))
+	if err != nil {
+		return nil, err
+	}
 	mcfg, err := seatMediaConfig(d.cfg.SeatMediaAddr(), d.cfg.PublicIP)
 	if err != nil {
 		return nil, err
@@ -103,7 +112,7 @@ func newCalls(d callDeps) (*telephony, error) {
 		Features:   callFeatures{db: d.db, bus: d.bus, now: time.Now},
 		Dialer:     ringDialer{phones: calls, seats: seats, db: d.db},
 		Bridger:    call.RTPBridge{},
-		Directory:  callDirectory{db: d.db},
+		Directory:  callDirectory{db: d.db, route: route},
 		Records:    cdrRecords{db: d.db},
 		Bus:        d.bus,
 		Devices:    d.devices,
@@ -113,13 +122,28 @@ func newCalls(d callDeps) (*telephony, error) {
 	})
 	calls.SetManager(mgr)
 	seats.SetCalls(mgr)
-	return &telephony{calls: mgr, seats: seats, engine: engine}, nil
+	trunks, err := sip.NewTrunks(d.sipSrv, sip.TrunkOptions{
+		Log: d.log.With("component", "trunk"), Registerer: d.reg, Advertise: advertise,
+		OnChange: func(s sip.TrunkStatus) {
+			d.bus.Publish("trunk.state_changed", "trunk:"+s.Name, newTrunkStatusView(s))
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	calls.SetTrunks(trunks, route)
+	stopFollowing := followTrunks(trunks, d.db, d.bus, d.log.With("component", "trunk"))
+	return &telephony{calls: mgr, seats: seats, engine: engine, trunks: trunks,
+		stopTrunks: func() { stopFollowing(); trunks.Close() }, stopRouting: stopRouting}, nil
 }
 
-// callDirectory answers the call layer's questions about extensions: the
-// numbers it can dial (call.Directory) and the callers' settings
-// (sip.CallDirectory).
-type callDirectory struct{ db *store.DB }
+// callDirectory answers the call layer's questions about numbers: the
+// extensions, and outside numbers through the outbound routes
+// (call.Directory), and the callers' settings (sip.CallDirectory).
+type callDirectory struct {
+	db    *store.DB
+	route *routing // nil: extensions only
+}
 
 func (d callDirectory) extension(number string) (store.Extension, error) {
 	var e store.Extension
@@ -130,12 +154,18 @@ func (d callDirectory) extension(number string) (store.Extension, error) {
 	return e, err
 }
 
-// Lookup resolves the box's own numbers; outside numbers come with the
-// outbound routes.
-func (d callDirectory) Lookup(number string, _ call.Origin) (call.Target, error) {
+// Lookup resolves the box's own numbers, then outside numbers through the
+// outbound routes with origin's permissions.
+func (d callDirectory) Lookup(number string, origin call.Origin) (call.Target, error) {
 	e, err := d.extension(number)
-	if errors.Is(err, store.ErrNotFound) || err == nil && e.Disabled {
+	if err == nil && e.Disabled {
 		return call.Target{}, call.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if d.route == nil {
+			return call.Target{}, call.ErrNotFound
+		}
+		return d.route.outbound(number, origin)
 	}
 	if err != nil {
 		return call.Target{}, err

@@ -177,7 +177,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		DeviceState: func(ext string) string {
 			return devices.View(call.Device{Kind: call.DeviceSIP, ID: ext}).State
 		},
-		Seats: webSeats{r: tel.seats},
+		Seats:  webSeats{r: tel.seats},
+		Trunks: webTrunks{t: tel.trunks},
 		Device: func(ext string) webui.DeviceView {
 			v := devices.View(call.Device{Kind: call.DeviceSIP, ID: ext})
 			return webui.DeviceView{Kind: string(v.Kind), ID: v.ID, State: v.State, Contacts: v.Contacts, Available: v.Available}
@@ -205,6 +206,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		if err := calls.Shutdown(sctx); err != nil {
 			log.Warn("calls did not all end in time", "err", err)
 		}
+		tel.stopTrunks() // unregister while the transports are still there
 		stopPresence()
 		stopSIP()
 		return nil

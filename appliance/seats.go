@@ -128,6 +128,8 @@ func (r ringDialer) Dial(ctx context.Context, t call.Target, from call.Party, of
 	switch d.Kind {
 	case call.DeviceSeat:
 		return r.seats.Dial(ctx, t, from, offerFrom)
+	case call.DevicePSTN:
+		return r.phones.Dial(ctx, t, from, offerFrom) // through the target's trunks
 	case call.DeviceSIP:
 	default:
 		return nil, call.ErrUnavailable

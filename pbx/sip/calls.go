@@ -28,6 +28,9 @@ type CallManager interface {
 	// by the target phone, or a phone picking up a call); earlyOnly asks
 	// that only a leg not yet answered be replaced.
 	Replace(in call.Channel, from call.Party, replaced call.ChannelID, earlyOnly bool)
+	// IncomingFromTrunk takes a carrier's call to one of the box's numbers
+	// (a DID's destination).
+	IncomingFromTrunk(in call.Channel, from call.Party, dialed, trunk string)
 }
 
 // CallerInfo is what the call layer needs of an extension.
@@ -82,6 +85,12 @@ type Calls struct {
 	uas  map[Transport]*sipgo.DialogUA
 
 	legs sync.Map // dialog key (Call-ID + our tag) → leg
+
+	// The trunks, once SetTrunks gave them: carriers' calls and calls
+	// to outside numbers.
+	trunkMu     sync.Mutex
+	trunks      *Trunks
+	trunkRouter TrunkRouter
 }
 
 // leg is what in-dialog requests are routed to.
@@ -291,6 +300,15 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		c.noDialog(req, tx)
 		return
+	}
+	// A carrier's call comes from a trunk's address (or, on a
+	// registration trunk, to its registered user): not challenged like a
+	// phone, and it reaches the box's own numbers only.
+	if trunks, router := c.trunkSide(); trunks != nil && router != nil {
+		if name, ok := trunks.Match(req); ok {
+			c.onTrunkInvite(req, tx, trunks, router, name)
+			return
+		}
 	}
 	ext, ok := c.srv.Authenticate(req, tx)
 	if !ok {

@@ -54,6 +54,11 @@ func (m *fakeMgr) Incoming(in call.Channel, from call.Party, dialed string, _ in
 	}
 }
 
+// IncomingFromTrunk hands a carrier's call to the test like any other.
+func (m *fakeMgr) IncomingFromTrunk(in call.Channel, from call.Party, dialed, trunk string) {
+	m.Incoming(in, from, dialed, 0)
+}
+
 func (m *fakeMgr) Replace(in call.Channel, from call.Party, replaced call.ChannelID, earlyOnly bool) {
 	select {
 	case m.reps <- replaceCall{in, from, replaced, earlyOnly}:

@@ -17,6 +17,7 @@ import (
 type inLeg struct {
 	legState
 	ext  Extension
+	dev  call.Device // set for a carrier's leg; else the extension's sip device
 	dlg  *sipgo.DialogServerSession
 	key  string
 	peer string
@@ -109,8 +110,13 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 	return l, 0, ""
 }
 
-func (l *inLeg) Device() call.Device { return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)} }
-func (l *inLeg) Address() string     { return l.peer }
+func (l *inLeg) Device() call.Device {
+	if l.dev.Kind != "" {
+		return l.dev
+	}
+	return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)}
+}
+func (l *inLeg) Address() string { return l.peer }
 
 // dialogEnded ends the leg when its dialog ends from the caller's side:
 // CANCEL before the answer, BYE after it, or the transaction dying.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccbox/ccbox/media/codec"
@@ -15,14 +16,23 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// outLeg is a leg we dial: a client dialog to one contact of an extension.
+// outLeg is a leg we dial: a client dialog to one contact of an extension,
+// or to a carrier through a trunk.
 type outLeg struct {
 	legState
+	dev     call.Device
 	ext     Extension
 	binding Binding
+	auth    sipgo.AnswerOptions // credentials for a carrier's challenge
 	dlg     *sipgo.DialogClientSession
 	key     string
 	events  chan call.EventKind
+
+	// heard is set at the first response of any kind; status is the final
+	// failure status (0: none came). A trunk's failover reads both.
+	heard    atomic.Bool
+	progress atomic.Bool // 180 or 183 came: too late to fail over
+	status   atomic.Int32
 
 	cancel   context.CancelFunc // stops ringing (sends CANCEL)
 	mu2      sync.Mutex
@@ -37,6 +47,9 @@ type outLeg struct {
 // transcoding when the callee accepts it.
 func (c *Calls) Dial(ctx context.Context, t call.Target, from call.Party, offerFrom call.Channel) ([]call.Outgoing, error) {
 	d, to := t.Device, t.Party
+	if d.Kind == call.DevicePSTN {
+		return c.dialPSTN(t, from, offerFrom)
+	}
 	if d.Kind != call.DeviceSIP {
 		return nil, fmt.Errorf("sip: cannot dial a %s device", d.Kind)
 	}
@@ -92,13 +105,39 @@ func preferFirst(cs []codec.Codec, first codec.Codec) []codec.Codec {
 }
 
 func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []codec.Codec, mode call.DTMFMode) (*outLeg, error) {
-	ua, err := c.dialogUA(b.Transport)
-	if err != nil {
-		return nil, err
-	}
 	var uri sip.Uri
 	if err := sip.ParseUri(b.Contact, &uri); err != nil {
 		return nil, fmt.Errorf("contact %q: %w", b.Contact, err)
+	}
+	return c.dial(outSpec{
+		dev: call.Device{Kind: call.DeviceSIP, ID: string(ext)}, ext: ext, binding: b, uri: uri,
+		from: from, to: to, fromHost: c.srv.cfg.Realm, toHost: c.srv.cfg.Realm,
+		codecs: codecs, mode: mode,
+	})
+}
+
+// outSpec is an INVITE the box sends: to a phone's contact or, through a
+// trunk, to a carrier.
+type outSpec struct {
+	dev              call.Device // what the leg is, for the call layer
+	ext              Extension   // the extension rung ("" through a trunk)
+	binding          Binding     // where it goes (Source) and over what
+	uri              sip.Uri     // the Request-URI
+	from, to         call.Party
+	fromHost, toHost string
+	pai              bool // also P-Asserted-Identity with the caller (carriers read it)
+	codecs           []codec.Codec
+	mode             call.DTMFMode
+	// username and password answer a carrier's 401/407 to the INVITE.
+	username, password string
+}
+
+// dial builds and sends an INVITE from spec and returns its leg, ringing.
+func (c *Calls) dial(spec outSpec) (*outLeg, error) {
+	b := spec.binding
+	ua, err := c.dialogUA(b.Transport)
+	if err != nil {
+		return nil, err
 	}
 	ep, err := c.pool.Allocate()
 	if err != nil {
@@ -106,26 +145,32 @@ func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []
 	}
 	peer := addrOf(b.Source)
 	l := &outLeg{
-		legState: newLegState(c, c.nextID("out-"), ep, mode, c.contact(peer, b.Transport)),
-		ext:      ext,
+		legState: newLegState(c, c.nextID("out-"), ep, spec.mode, c.contact(peer, b.Transport)),
+		dev:      spec.dev,
+		ext:      spec.ext,
 		binding:  b,
+		auth:     sipgo.AnswerOptions{Username: spec.username, Password: spec.password},
 		events:   make(chan call.EventKind, 4),
 	}
 	l.side = l
-	l.local = sdp.Local{Addr: c.advertise(peer, b.Transport), Port: int(ep.LocalAddr().Port()), Codecs: codecs,
-		TelephoneEvent: telephoneEvent(c.cfg, mode)}
+	l.local = sdp.Local{Addr: c.advertise(peer, b.Transport), Port: int(ep.LocalAddr().Port()), Codecs: spec.codecs,
+		TelephoneEvent: telephoneEvent(c.cfg, spec.mode)}
 	l.ourSDP = l.origin.Marshal(sdp.Offer(l.local))
 	l.listenDTMF()
 
-	req := sip.NewRequest(sip.INVITE, uri)
+	from, to := spec.from, spec.to
+	req := sip.NewRequest(sip.INVITE, spec.uri)
 	req.SetBody(l.ourSDP)
 	req.AppendHeader(sdpHeader())
 	fromHdr := &sip.FromHeader{DisplayName: from.Name,
-		Address: sip.Uri{Scheme: "sip", User: from.Number, Host: c.srv.cfg.Realm}, Params: sip.NewParams()}
+		Address: sip.Uri{Scheme: "sip", User: from.Number, Host: spec.fromHost}, Params: sip.NewParams()}
 	tag := sip.GenerateTagN(16)
 	fromHdr.Params.Add("tag", tag)
 	req.AppendHeader(fromHdr)
-	req.AppendHeader(&sip.ToHeader{DisplayName: to.Name, Address: sip.Uri{Scheme: "sip", User: to.Number, Host: c.srv.cfg.Realm}})
+	req.AppendHeader(&sip.ToHeader{DisplayName: to.Name, Address: sip.Uri{Scheme: "sip", User: to.Number, Host: spec.toHost}})
+	if spec.pai && from.Number != "" {
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<sip:"+from.Number+"@"+spec.fromHost+">"))
+	}
 	req.AppendHeader(l.contact)
 	req.AppendHeader(sip.NewHeader("User-Agent", c.srv.cfg.UserAgent))
 	req.AppendHeader(sip.NewHeader("Allow", c.allow()))
@@ -147,7 +192,7 @@ func (c *Calls) dialOne(ext Extension, b Binding, from, to call.Party, codecs []
 	if err := <-sent; err != nil {
 		cancel()
 		ep.Close()
-		return nil, fmt.Errorf("INVITE %s at %s: %w", ext, b.Source, err)
+		return nil, fmt.Errorf("INVITE %s at %s: %w", spec.uri.User, b.Source, err)
 	}
 	return l, nil
 }
@@ -164,7 +209,7 @@ func (l *outLeg) invite(ctx context.Context, ua *sipgo.DialogUA, req *sip.Reques
 	return nil
 }
 
-func (l *outLeg) Device() call.Device           { return call.Device{Kind: call.DeviceSIP, ID: string(l.ext)} }
+func (l *outLeg) Device() call.Device           { return l.dev }
 func (l *outLeg) Address() string               { return l.binding.Source }
 func (l *outLeg) Events() <-chan call.EventKind { return l.events }
 func (l *outLeg) Progress(bool) error           { return nil }
@@ -187,26 +232,32 @@ func (l *outLeg) run(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, 
 	}
 	sent <- nil
 	early := false
-	err := l.dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+	opts := l.auth
+	opts.OnResponse = func(res *sip.Response) error {
+		l.heard.Store(true)
 		switch {
 		case res.StatusCode == sip.StatusRinging:
+			l.progress.Store(true)
 			l.emit(call.EventRinging)
 		case res.StatusCode == sip.StatusSessionInProgress && len(res.Body()) > 0 && !early:
 			if s, err := sdp.Parse(res.Body()); err == nil {
 				if cd, err := applyRemote(l.ep, s); err == nil {
 					l.setCodec(cd)
 					early = true
+					l.progress.Store(true)
 					l.emit(call.EventEarlyMedia)
 				}
 			}
 		}
 		return nil
-	}})
+	}
+	err := l.dlg.WaitAnswer(ctx, opts)
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
 		cause := call.CauseFailed
 		switch {
 		case errors.As(err, &de):
+			l.status.Store(int32(de.Res.StatusCode))
 			cause = causeFromStatus(de.Res.StatusCode)
 		case ctx.Err() != nil:
 			l.mu2.Lock()
