@@ -51,6 +51,7 @@ func trunkConfig(db *store.DB, t store.Trunk) (sip.TrunkConfig, error) {
 		Name: t.Name, Host: t.Host, Port: t.SIPPort(),
 		Username: t.Username, AuthUsername: t.AuthUsername, Realm: t.Realm, FromDomain: t.FromDomain,
 		Expires: t.RegisterExpiry(), OptionsInterval: t.OptionsEvery(), MaxCalls: t.MaxCalls,
+		CallsPerMinute: t.CallsPerMinute,
 	}
 	var err error
 	if c.Kind, err = sip.ParseTrunkKind(string(t.Kind)); err != nil {

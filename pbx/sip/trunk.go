@@ -165,6 +165,10 @@ type TrunkConfig struct {
 	DTMFMode call.DTMFMode
 	// MaxCalls bounds the trunk's concurrent calls (both directions). Zero: no limit.
 	MaxCalls int
+	// CallsPerMinute bounds the calls the trunk starts in any minute (both
+	// directions): a dialer gone wild or a flood from the carrier stops
+	// there. Zero: no limit.
+	CallsPerMinute int
 }
 
 func (c TrunkConfig) withDefaults() TrunkConfig {
@@ -294,6 +298,9 @@ type Trunks struct {
 	mu     sync.Mutex
 	trunks map[string]*trunk
 	closed bool
+	// starts are each trunk's call start times in the last minute, by
+	// name (kept across configuration changes), for CallsPerMinute.
+	starts map[string][]time.Time
 }
 
 // trunk is one configured trunk and its running loops.

@@ -1,7 +1,9 @@
 package sip
 
 import (
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,8 +31,15 @@ func (d TrunkDirection) String() string {
 }
 
 // trunkResultLimit is the result label of a call refused at the trunk's
-// MaxCalls.
-const trunkResultLimit = "limit"
+// MaxCalls; trunkResultRate at its CallsPerMinute.
+const (
+	trunkResultLimit = "limit"
+	trunkResultRate  = "rate_limit"
+)
+
+// ErrTrunkRate is returned by BeginCall when the trunk has started its
+// CallsPerMinute calls in the last minute.
+var ErrTrunkRate = errors.New("sip: trunk at its calls-per-minute limit")
 
 // trunkMetrics are the trunks' series; the trunk label is a configured
 // name (a handful per box), never a number.
@@ -94,6 +103,24 @@ func (t *Trunks) BeginCall(name string, dir TrunkDirection) (*TrunkCall, error) 
 	if tr.cfg.MaxCalls > 0 && *tr.calls >= tr.cfg.MaxCalls {
 		t.metrics.total.WithLabelValues(name, dir.String(), trunkResultLimit).Inc()
 		return nil, ErrTrunkFull
+	}
+	if n := tr.cfg.CallsPerMinute; n > 0 {
+		now := t.opts.Now()
+		recent := t.starts[name][:0]
+		for _, s := range t.starts[name] {
+			if now.Sub(s) < time.Minute {
+				recent = append(recent, s)
+			}
+		}
+		if len(recent) >= n {
+			t.starts[name] = recent
+			t.metrics.total.WithLabelValues(name, dir.String(), trunkResultRate).Inc()
+			return nil, ErrTrunkRate
+		}
+		if t.starts == nil {
+			t.starts = map[string][]time.Time{}
+		}
+		t.starts[name] = append(recent, now)
 	}
 	*tr.calls++
 	t.metrics.active.WithLabelValues(name).Set(float64(*tr.calls))

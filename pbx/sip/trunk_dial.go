@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"sync"
@@ -74,7 +75,9 @@ func (c *Calls) dialPSTN(t call.Target, from call.Party, offerFrom call.Channel)
 	// unusable fails at once rather than ringing nothing.
 	first, rest, err := p.firstAttempt(trunks, t, from, offerFrom)
 	if err != nil {
-		return nil, err
+		// Every trunk full, down or unknown: the caller hears
+		// unavailable, as for a phone that is not there.
+		return nil, fmt.Errorf("%w: %w", call.ErrUnavailable, err)
 	}
 	go p.run(trunks, first, rest, t, from, offerFrom)
 	return []call.Outgoing{p}, nil

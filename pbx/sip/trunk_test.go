@@ -3,6 +3,7 @@ package sip
 import (
 	"errors"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -405,4 +406,41 @@ func hasTrunkSeries(t *testing.T, reg *prometheus.Registry, name, trunk string) 
 		}
 	}
 	return false
+}
+
+// TestTrunkCallsPerMinute: a trunk starts at most CallsPerMinute calls in
+// any minute, whichever direction; a minute later it takes calls again.
+func TestTrunkCallsPerMinute(t *testing.T) {
+	srv, err := New(Config{Realm: testRealm}, Deps{Log: testLog(), Registerer: prometheus.NewRegistry(),
+		Directory: fakeDir{testPasswords}, Store: &fakeStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	trunks, err := NewTrunks(srv, TrunkOptions{Log: testLog(), Registerer: prometheus.NewRegistry(), Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunks.Close)
+	trunks.Set([]TrunkConfig{{Name: "t1", Kind: TrunkIP, Host: "127.0.0.10", CallsPerMinute: 2}})
+	for i, dir := range []TrunkDirection{TrunkInbound, TrunkOutbound} {
+		c, err := trunks.BeginCall("t1", dir)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		c.End(true, call.CauseNormal) // ended calls still count for the minute
+	}
+	if _, err := trunks.BeginCall("t1", TrunkOutbound); !errors.Is(err, ErrTrunkRate) {
+		t.Fatalf("third call in the minute: %v, want ErrTrunkRate", err)
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	c, err := trunks.BeginCall("t1", TrunkOutbound)
+	if err != nil {
+		t.Fatalf("a minute later: %v", err)
+	}
+	c.End(false, call.CauseBusy)
 }
