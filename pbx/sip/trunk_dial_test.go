@@ -1,0 +1,184 @@
+package sip
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ccbox/ccbox/pbx/call"
+	"github.com/ccbox/ccbox/pbx/sip/siptest"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// fakeTrunkRouter routes every carrier call to 1002, declining one caller.
+type fakeTrunkRouter struct{}
+
+func (fakeTrunkRouter) Inbound(trunk, caller, called string) (string, int, string) {
+	switch {
+	case caller == "13900000000":
+		return "", 603, "Decline"
+	case called != "02161230000":
+		return "", 404, "Not Found"
+	}
+	return "1002", 0, ""
+}
+
+// carrierPhone is a sipgo test phone standing in for a carrier's SIP server.
+func carrierPhone(t *testing.T, ip string, b siptest.Behaviour) (*siptest.Phone, int) {
+	t.Helper()
+	p, err := siptest.New("udp", ip+":0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.SetBehaviour(b)
+	_, port, _ := net.SplitHostPort(p.Addr)
+	n, _ := strconv.Atoi(port)
+	return p, n
+}
+
+// trunkEnv is the B2BUA with two IP trunks, a and b, to two carriers.
+func trunkEnv(t *testing.T, ba, bb siptest.Behaviour) (*featEnv, *siptest.Phone, *siptest.Phone) {
+	t.Helper()
+	fe := startFeatures(t, nil)
+	ca, pa := carrierPhone(t, "127.0.0.31", ba)
+	cb, pb := carrierPhone(t, "127.0.0.32", bb)
+	trunks, err := NewTrunks(fe.srv, TrunkOptions{Log: testLog(), Registerer: prometheus.NewRegistry(), OptionsMisses: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunks.Close)
+	trunks.Set([]TrunkConfig{
+		{Name: "a", Kind: TrunkIP, Host: "127.0.0.31", Port: pa, OptionsInterval: time.Hour},
+		{Name: "b", Kind: TrunkIP, Host: "127.0.0.32", Port: pb, OptionsInterval: time.Hour},
+	})
+	fe.calls.SetTrunks(trunks, fakeTrunkRouter{})
+	return fe, ca, cb
+}
+
+func dialOut(t *testing.T, fe *featEnv) call.Outgoing {
+	t.Helper()
+	legs, err := fe.calls.Dial(ctxT(t, 5*time.Second), call.Target{
+		Device: call.Device{Kind: call.DevicePSTN, ID: "13800138000"}, Party: call.Party{Number: "13800138000"},
+		Trunks: []string{"a", "b"},
+	}, call.Party{Number: "02188880000"}, nil)
+	if err != nil || len(legs) != 1 {
+		t.Fatalf("dial out: %v (%d legs)", err, len(legs))
+	}
+	return legs[0]
+}
+
+func waitLegEvent(t *testing.T, o call.Outgoing, want call.EventKind) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-o.Events():
+			if ev == want {
+				return
+			}
+		case <-o.Done():
+			t.Fatalf("the leg ended (%v) before %v", o.Cause(), want)
+		case <-deadline:
+			t.Fatalf("no %v", want)
+		}
+	}
+}
+
+// TestTrunkFailover: carrier a answers 503, so the call goes on through b,
+// which gets the number as dialed with the caller number in From and
+// P-Asserted-Identity.
+func TestTrunkFailover(t *testing.T) {
+	fe, ca, cb := trunkEnv(t,
+		siptest.Behaviour{Action: siptest.ActionReject, Status: 503},
+		siptest.Behaviour{Action: siptest.ActionAnswer})
+	out := dialOut(t, fe)
+	waitLegEvent(t, out, call.EventAnswered)
+	for name, p := range map[string]*siptest.Phone{"a": ca, "b": cb} {
+		in, err := p.NextIncoming(ctxT(t, 5*time.Second))
+		if err != nil {
+			t.Fatalf("carrier %s got no INVITE: %v", name, err)
+		}
+		req := in.Invite()
+		if req.Recipient.User != "13800138000" || req.From().Address.User != "02188880000" {
+			t.Fatalf("carrier %s got %s from %s", name, req.Recipient.String(), req.From().Address.String())
+		}
+		if h := req.GetHeader("P-Asserted-Identity"); h == nil || h.Value() != "<sip:02188880000@127.0.0."+map[string]string{"a": "31", "b": "32"}[name]+">" {
+			t.Fatalf("carrier %s P-Asserted-Identity %v", name, h)
+		}
+	}
+	if out.Device().Kind != call.DevicePSTN || out.Media() == nil {
+		t.Fatalf("leg device %v media %v", out.Device(), out.Media())
+	}
+	out.Hangup(call.CauseNormal)
+	select {
+	case <-out.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leg did not end")
+	}
+}
+
+// TestTrunkNoFailoverOnBusy: a busy callee is busy; the next trunk is not
+// tried.
+func TestTrunkNoFailoverOnBusy(t *testing.T) {
+	fe, ca, cb := trunkEnv(t,
+		siptest.Behaviour{Action: siptest.ActionReject, Status: 486},
+		siptest.Behaviour{Action: siptest.ActionAnswer})
+	out := dialOut(t, fe)
+	select {
+	case <-out.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the leg did not end")
+	}
+	if out.Cause() != call.CauseBusy {
+		t.Fatalf("cause %v, want busy", out.Cause())
+	}
+	if _, err := ca.NextIncoming(ctxT(t, time.Second)); err != nil {
+		t.Fatalf("carrier a got no INVITE: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := cb.NextIncoming(ctx); err == nil {
+		t.Fatal("carrier b got an INVITE after a busy")
+	}
+}
+
+// TestTrunkInbound: a carrier's INVITE is not challenged; it reaches the
+// DID's extension as a pstn leg of the caller's number; a blacklisted
+// caller is declined and an unknown DID is 404, before any leg exists.
+func TestTrunkInbound(t *testing.T) {
+	fe, ca, _ := trunkEnv(t, siptest.Behaviour{}, siptest.Behaviour{})
+	c, err := ca.Invite(ctxT(t, 5*time.Second), siptest.Dial{Server: fe.udp, To: "02161230000", Ext: "13800138000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := fe.nextIncoming(t)
+	if ic.dialed != "1002" || ic.from.Number != "13800138000" || ic.in.Device() != (call.Device{Kind: call.DevicePSTN, ID: "13800138000"}) {
+		t.Fatalf("incoming %+v device %v", ic, ic.in.Device())
+	}
+	ic.in.Hangup(call.CauseBusy)
+	if res, err := c.WaitFinal(ctxT(t, 5*time.Second)); err != nil || res.StatusCode != 486 {
+		t.Fatalf("final %v %v", res, err)
+	}
+	for to, status := range map[string]int{"02161230000": 603, "02100000000": 404} {
+		ext := "13800138000"
+		if status == 603 {
+			ext = "13900000000"
+		}
+		c, err := ca.Invite(ctxT(t, 5*time.Second), siptest.Dial{Server: fe.udp, To: to, Ext: ext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := c.WaitFinal(ctxT(t, 5*time.Second)); err != nil || res.StatusCode != status {
+			t.Fatalf("to %s from %s: final %v %v, want %d", to, ext, res, err, status)
+		}
+	}
+	select {
+	case ic := <-fe.mgr.ins:
+		t.Fatalf("a refused call reached the call layer: %+v", ic)
+	default:
+	}
+}
