@@ -35,11 +35,13 @@ type callFeatures struct {
 	NoAnswerSeconds int    `json:"no_answer_seconds"` // 0 = the default (20)
 	PickupGroup     string `json:"pickup_group"`      // "" = in no group
 	RingOn          string `json:"ring_on"`           // "" = both (default), phone, seat
+	OutboundNumber  string `json:"outbound_number"`   // caller number on outside calls ("" = the route's or trunk's)
 }
 
 func featuresOf(e store.Extension) callFeatures {
 	return callFeatures{DTMFMode: e.DTMFMode, DND: e.DND, ForwardAlways: e.ForwardAlways, ForwardBusy: e.ForwardBusy,
-		ForwardNoAnswer: e.ForwardNoAnswer, NoAnswerSeconds: e.NoAnswerSeconds, PickupGroup: e.PickupGroup, RingOn: e.RingOn}
+		ForwardNoAnswer: e.ForwardNoAnswer, NoAnswerSeconds: e.NoAnswerSeconds, PickupGroup: e.PickupGroup, RingOn: e.RingOn,
+		OutboundNumber: e.OutboundNumber}
 }
 
 // set copies the features into e, the DTMF mode and ring_on in their
@@ -49,6 +51,7 @@ func (f callFeatures) set(e *store.Extension) {
 	e.RingOn = provision.NormalRingOn(f.RingOn)
 	e.ForwardAlways, e.ForwardBusy, e.ForwardNoAnswer = f.ForwardAlways, f.ForwardBusy, f.ForwardNoAnswer
 	e.NoAnswerSeconds = f.NoAnswerSeconds
+	e.OutboundNumber = f.OutboundNumber
 }
 
 // checkCallFeatures checks the call features of extension number; the
@@ -65,6 +68,7 @@ func checkCallFeatures(number string, f callFeatures) error {
 		{"no_answer_seconds", provision.CheckNoAnswerSeconds(f.NoAnswerSeconds)},
 		{"pickup_group", provision.CheckPickupGroup(f.PickupGroup)},
 		{"ring_on", provision.CheckRingOn(f.RingOn)},
+		{"outbound_number", provision.CheckOutboundNumber(f.OutboundNumber)},
 	} {
 		if err := fieldError(check.field, check.err); err != nil {
 			return err
@@ -133,11 +137,13 @@ type createExtensionRequest struct {
 	NoAnswerSeconds int    `json:"no_answer_seconds"`
 	PickupGroup     string `json:"pickup_group"`
 	RingOn          string `json:"ring_on"`
+	OutboundNumber  string `json:"outbound_number"`
 }
 
 func (r createExtensionRequest) features() callFeatures {
 	return callFeatures{DTMFMode: r.DTMFMode, DND: r.DND, ForwardAlways: r.ForwardAlways, ForwardBusy: r.ForwardBusy,
-		ForwardNoAnswer: r.ForwardNoAnswer, NoAnswerSeconds: r.NoAnswerSeconds, PickupGroup: r.PickupGroup, RingOn: r.RingOn}
+		ForwardNoAnswer: r.ForwardNoAnswer, NoAnswerSeconds: r.NoAnswerSeconds, PickupGroup: r.PickupGroup, RingOn: r.RingOn,
+		OutboundNumber: r.OutboundNumber}
 }
 
 // numberTaken turns a numbering-plan clash found in the transaction into a 409.
@@ -242,6 +248,7 @@ type updateExtensionRequest struct {
 	NoAnswerSeconds *int    `json:"no_answer_seconds"` // 0 = the default
 	PickupGroup     *string `json:"pickup_group"`      // "" = in no group
 	RingOn          *string `json:"ring_on"`           // "" or "both", "phone", "seat"
+	OutboundNumber  *string `json:"outbound_number"`   // "" removes it
 }
 
 // features is the extension's call features with the request's changes.
@@ -257,6 +264,7 @@ func (r updateExtensionRequest) features(f callFeatures) callFeatures {
 	pick(&f.ForwardNoAnswer, r.ForwardNoAnswer)
 	pick(&f.PickupGroup, r.PickupGroup)
 	pick(&f.RingOn, r.RingOn)
+	pick(&f.OutboundNumber, r.OutboundNumber)
 	if r.DND != nil {
 		f.DND = *r.DND
 	}

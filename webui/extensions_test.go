@@ -457,3 +457,31 @@ func TestExtensionRingOn(t *testing.T) {
 		}
 	}
 }
+
+// TestExtensionOutboundNumber: the caller number an extension's outside
+// calls show is set, shown, removed, and refused when it is no number.
+func TestExtensionOutboundNumber(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.login(t, "admin", testPassword)
+	resp, body := ts.do(t, admin, http.MethodPost, "/api/v1/extensions",
+		map[string]any{"number": "1001", "secret": "long-secret", "outbound_number": "02112345678"})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var v extensionView
+	mustJSON(t, body, &v)
+	if v.OutboundNumber != "02112345678" {
+		t.Fatalf("view %+v", v)
+	}
+	for _, bad := range []string{"0211234567x", "+", "123456789012345678901234567890123"} {
+		resp, body := ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"outbound_number": bad, "dnd": true})
+		if code, field := errorCode(body); resp.StatusCode != http.StatusBadRequest || code != "invalid" || field != "outbound_number" {
+			t.Fatalf("%q: %d %s", bad, resp.StatusCode, body)
+		}
+	}
+	resp, body = ts.do(t, admin, http.MethodPatch, "/api/v1/extensions/1001", map[string]any{"outbound_number": ""})
+	mustJSON(t, body, &v)
+	if resp.StatusCode != http.StatusOK || v.OutboundNumber != "" || v.DND {
+		t.Fatalf("remove: %d %s", resp.StatusCode, body)
+	}
+}
