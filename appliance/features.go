@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ccbox/ccbox/config/provision"
@@ -39,9 +40,14 @@ func (f callFeatures) FeatureCodes() (call.FeatureCodes, error) {
 	}, err
 }
 
-// errNoSuchTarget refuses a forward to a number that is not an extension
-// (outside numbers become possible with trunks).
+// errNoSuchTarget refuses a forward to a short number that is no
+// extension (a typo would send every call nowhere).
 var errNoSuchTarget = errors.New("forward target is not an extension")
+
+// minOutsideDigits: a forward target this long or longer is an outside
+// number (the outbound routes and the forwarding extension's permissions
+// decide at call time); shorter ones must be extensions.
+const minOutsideDigits = 7
 
 func (f callFeatures) SetForward(ext string, kind call.ForwardKind, to string) error {
 	if to != "" {
@@ -50,7 +56,7 @@ func (f callFeatures) SetForward(ext string, kind call.ForwardKind, to string) e
 		}
 	}
 	return f.update(ext, "extension.forward_"+kind.String(), func(tx *store.Tx, e *store.Extension) error {
-		if to != "" {
+		if to != "" && len(strings.TrimPrefix(to, "+")) < minOutsideDigits {
 			if t, err := tx.Extension(to); err != nil || t.Disabled {
 				return fmt.Errorf("%w: %s", errNoSuchTarget, to)
 			}
