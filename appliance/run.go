@@ -195,7 +195,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer stopSIP()
 	g.Go(func() error {
 		defer close(sipStopped)
-		return sipSrv.Run(sipCtx, sip.Listeners{UDP: ls.sipUDP, TCP: ls.sipTCP, TLS: ls.sipTLS})
+		// UDP through the trunks' tracer: SIP trace on demand sees it.
+		return sipSrv.Run(sipCtx, sip.Listeners{UDP: tel.trunks.TracePacketConn(ls.sipUDP), TCP: ls.sipTCP, TLS: ls.sipTLS})
 	})
 	g.Go(func() error {
 		<-gctx.Done()

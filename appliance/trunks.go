@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -166,7 +165,5 @@ func (w webTrunks) Status(name string) (webui.TrunkStatus, bool) {
 		LastError: s.LastError, LastChange: s.LastChange, CallsActive: s.CallsActive}, true
 }
 
-// errNoTrace answers a trace request: SIP tracing per trunk is not there yet.
-var errNoTrace = errors.New("SIP trace per trunk is not available yet")
-
-func (w webTrunks) Trace(string, time.Duration) error { return errNoTrace }
+// Trace logs the trunk's SIP messages (UDP) for d.
+func (w webTrunks) Trace(name string, d time.Duration) error { return w.t.Trace(name, d) }

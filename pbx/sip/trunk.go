@@ -301,6 +301,8 @@ type Trunks struct {
 	// starts are each trunk's call start times in the last minute, by
 	// name (kept across configuration changes), for CallsPerMinute.
 	starts map[string][]time.Time
+
+	trace tracer // SIP trace on demand; its own lock
 }
 
 // trunk is one configured trunk and its running loops.

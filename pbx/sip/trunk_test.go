@@ -2,7 +2,10 @@ package sip
 
 import (
 	"errors"
+	"log/slog"
+	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -444,3 +447,87 @@ func TestTrunkCallsPerMinute(t *testing.T) {
 	}
 	c.End(false, call.CauseBusy)
 }
+
+// TestTrunkTrace: while a trace runs, datagrams to and from the trunk's
+// carrier are logged whole; others are not, and the trace ends by itself.
+func TestTrunkTrace(t *testing.T) {
+	srv, err := New(Config{Realm: testRealm}, Deps{Log: testLog(), Registerer: prometheus.NewRegistry(),
+		Directory: fakeDir{testPasswords}, Store: &fakeStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	var logs syncLog
+	trunks, err := NewTrunks(srv, TrunkOptions{Log: slog.New(slog.NewTextHandler(&logs, nil)), Registerer: prometheus.NewRegistry(), Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunks.Close)
+	trunks.Set([]TrunkConfig{{Name: "t1", Kind: TrunkIP, Host: "127.0.0.41", OptionsInterval: time.Hour}})
+	if err := trunks.Trace("nope", time.Minute); !errors.Is(err, ErrNoSuchTrunk) {
+		t.Fatalf("unknown trunk: %v", err)
+	}
+
+	box, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	conn := trunks.TracePacketConn(box)
+	carrier, err := net.ListenPacket("udp", "127.0.0.41:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carrier.Close()
+	other, err := net.ListenPacket("udp", "127.0.0.42:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	exchange := func(peer net.PacketConn, msg string) {
+		t.Helper()
+		if _, err := conn.WriteTo([]byte(msg+" out"), peer.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := peer.WriteTo([]byte(msg+" in"), box.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1500)
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := conn.ReadFrom(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchange(carrier, "OPTIONS before")
+	if err := trunks.Trace("t1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	exchange(carrier, "INVITE traced")
+	exchange(other, "INVITE other")
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	exchange(carrier, "BYE after")
+	got := logs.String()
+	for _, want := range []string{"INVITE traced out", "INVITE traced in"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the trace lacks %q:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{"OPTIONS before", "INVITE other", "BYE after"} {
+		if strings.Contains(got, not) {
+			t.Errorf("the trace has %q:\n%s", not, got)
+		}
+	}
+}
+
+// syncLog is a log sink tests read while handlers write.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *syncLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
