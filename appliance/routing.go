@@ -40,6 +40,7 @@ type routing struct {
 	regions *dialplan.RegionTable
 	stale   bool           // the region table must be reloaded
 	inUse   map[string]int // caller number → calls presenting it now
+	outNow  map[string]int // extension → its outside calls now
 	recent  map[string][]time.Time
 }
 
@@ -51,6 +52,7 @@ type routingSnapshot struct {
 	lock      bool
 	hours     dialplan.BusinessHours
 	perMinute int
+	maxOut    int // concurrent outside calls per extension; 0: only its call limit
 	pools     map[string][]dialplan.CallerNumber
 	dids      map[string]store.DID // by the number's normalized key
 	fallback  *store.Destination   // the inbound default; nil: 404
@@ -64,7 +66,7 @@ var routingEvents = []string{"trunk.", "route.", "caller_pool.", "blacklist.", "
 func newRouting(db *store.DB, bus *event.Bus, reg prometheus.Registerer, log *slog.Logger) (*routing, func(), error) {
 	r := &routing{
 		db: db, plan: dialplan.DefaultNumberPlan(), log: log, now: time.Now, rnd: rand.IntN,
-		stale: true, inUse: map[string]int{}, recent: map[string][]time.Time{},
+		stale: true, inUse: map[string]int{}, outNow: map[string]int{}, recent: map[string][]time.Time{},
 		blocked: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pbx_calls_blocked_total",
 			Help: "Calls the box refused, by reason (blacklist, international, premium, denied, locked, rate_limit, no_route, not_allowed, trunk_origin).",
@@ -179,7 +181,7 @@ func (r *routing) outbound(number string, origin call.Origin) (call.Target, erro
 		if snap.lock && !snap.hours.Open(r.now()) {
 			return call.Target{}, r.refuse(dialplan.RefuseLocked.String(), number, origin)
 		}
-		if !r.admit(origin.Extension, snap.perMinute) {
+		if !r.admit(origin.Extension, snap.perMinute, snap.maxOut) {
 			return call.Target{}, r.refuse(dialplan.RefuseRateLimit.String(), number, origin)
 		}
 	}
@@ -194,16 +196,26 @@ func (r *routing) outbound(number string, origin call.Origin) (call.Target, erro
 	}
 	if caller != "" {
 		t.Caller = &call.Party{Number: caller}
-		r.mu.Lock()
+	}
+	// What the call holds (its caller number, a place in the extension's
+	// outside calls) is given back when the call no longer uses the target.
+	r.mu.Lock()
+	if caller != "" {
 		r.inUse[caller]++
-		r.mu.Unlock()
-		t.Done = func() {
-			r.mu.Lock()
+	}
+	r.outNow[origin.Extension]++
+	r.mu.Unlock()
+	t.Done = func() {
+		r.mu.Lock()
+		if caller != "" {
 			if r.inUse[caller]--; r.inUse[caller] <= 0 {
 				delete(r.inUse, caller)
 			}
-			r.mu.Unlock()
 		}
+		if r.outNow[origin.Extension]--; r.outNow[origin.Extension] <= 0 {
+			delete(r.outNow, origin.Extension)
+		}
+		r.mu.Unlock()
 	}
 	return t, nil
 }
@@ -229,11 +241,15 @@ func (r *routing) active(number string) int {
 	return r.inUse[number]
 }
 
-// admit applies an extension's calls-per-minute limit and counts the call.
-func (r *routing) admit(ext string, perMinute int) bool {
+// admit applies an extension's limits (calls per minute, concurrent outside
+// calls) and counts the call.
+func (r *routing) admit(ext string, perMinute, maxOut int) bool {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if maxOut > 0 && r.outNow[ext] >= maxOut {
+		return false
+	}
 	times := r.recent[ext][:0]
 	for _, t := range r.recent[ext] {
 		if now.Sub(t) < time.Minute {
@@ -318,7 +334,8 @@ func (r *routing) snapshot() (*routingSnapshot, *dialplan.RegionTable, error) {
 // dialplan's.
 func compileRouting(plan dialplan.NumberPlan, routes []store.OutboundRoute, black []store.BlacklistEntry,
 	policy store.OutboundPolicy, pools []store.CallerPool, regions *dialplan.RegionTable) (*routingSnapshot, error) {
-	s := &routingSnapshot{pools: map[string][]dialplan.CallerNumber{}, lock: policy.LockOutsideHours, perMinute: policy.CallsPerMinute()}
+	s := &routingSnapshot{pools: map[string][]dialplan.CallerNumber{}, lock: policy.LockOutsideHours,
+		perMinute: policy.CallsPerMinute(), maxOut: policy.ExtensionMaxOutbound}
 	for _, sr := range routes {
 		dr := dialplan.Route{Name: sr.Name, Strip: sr.Strip, Prepend: sr.Prepend, Trunks: sr.Trunks,
 			AllowExtensions: sr.AllowExtensions, AllowRoles: sr.AllowRoles,

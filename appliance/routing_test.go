@@ -270,3 +270,31 @@ func TestRoutingInbound(t *testing.T) {
 		t.Fatalf("with an inbound default: %q %d", dest, status)
 	}
 }
+
+// TestRoutingConcurrentOutside: with extension_max_outbound 1 an extension
+// has one outside call at a time; the next is refused until it ends.
+func TestRoutingConcurrentOutside(t *testing.T) {
+	r, db, _ := routingBox(t)
+	if err := db.Update(func(tx *store.Tx) error {
+		p, _ := tx.OutboundPolicy()
+		p.ExtensionMaxOutbound = 1
+		return tx.PutOutboundPolicy(p)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alice := call.Origin{Extension: "1001"}
+	first, err := r.outbound("13800138000", alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.outbound("13800138001", alice); blockedReason(err) != "rate_limit" {
+		t.Fatalf("a second outside call: %v, want rate_limit", err)
+	}
+	if _, err := r.outbound("13800138001", call.Origin{Extension: "1002"}); err != nil {
+		t.Fatalf("another extension: %v", err)
+	}
+	first.Done()
+	if _, err := r.outbound("13800138001", alice); err != nil {
+		t.Fatalf("after the first ended: %v", err)
+	}
+}
