@@ -97,7 +97,9 @@ func (t *Trunks) traced(addr net.Addr) (string, bool) {
 }
 
 // TracePacketConn wraps the SIP UDP socket so traces see its datagrams.
-func (t *Trunks) TracePacketConn(c net.PacketConn) net.PacketConn { return &tracedConn{PacketConn: c, t: t} }
+func (t *Trunks) TracePacketConn(c net.PacketConn) net.PacketConn {
+	return &tracedConn{PacketConn: c, t: t}
+}
 
 type tracedConn struct {
 	net.PacketConn
