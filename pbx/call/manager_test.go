@@ -26,6 +26,7 @@ type fakeLeg struct {
 	answered   bool
 	progress   []bool
 	answeredCh chan struct{}
+	refused    string // the reason Refuse gave
 }
 
 func newLeg(id string, dev Device) *fakeLeg {
@@ -71,6 +72,15 @@ func (l *fakeLeg) Hangup(c Cause) {
 		close(l.done)
 	}
 }
+
+// Refuse records why the box refused the call, then hangs up.
+func (l *fakeLeg) Refuse(c Cause, reason string) {
+	l.mu.Lock()
+	l.refused = reason
+	l.mu.Unlock()
+	l.Hangup(c)
+}
+
 func (l *fakeLeg) Cause() Cause {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -98,6 +98,14 @@ type Channel interface {
 	DTMFMode() DTMFMode
 }
 
+// Refuser is a leg that can tell its caller why the box refused the call:
+// a SIP reason phrase, a line on the softphone page. Refuse ends the leg
+// like Hangup; reason is a BlockedError's Reason ("international",
+// "blacklist"…).
+type Refuser interface {
+	Refuse(cause Cause, reason string)
+}
+
 // DTMFMode is how a leg carries digits.
 type DTMFMode uint8
 

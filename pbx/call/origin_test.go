@@ -59,6 +59,9 @@ func TestOutsideNumbersAndOrigins(t *testing.T) {
 		if c := r.records.cdrs[0]; c.Result != "blocked" || c.Cause != "blocked" {
 			t.Fatalf("CDR %+v", c)
 		}
+		if in.refused != "not_allowed" {
+			t.Fatalf("the caller was told %q, want not_allowed", in.refused)
+		}
 	})
 	t.Run("a forward out is charged to the forwarding extension", func(t *testing.T) {
 		r := newFRig(t)

@@ -18,7 +18,10 @@ type callRun struct {
 	from   Party
 	dialed string
 	origin Origin // whom the call is charged to
-	log    *slog.Logger
+	// refusal is why the box refused the dialed number (a BlockedError's
+	// Reason), told to the caller when the call ends blocked.
+	refusal string
+	log     *slog.Logger
 
 	ctl    chan func()
 	exited chan struct{}
@@ -177,6 +180,7 @@ func (c *callRun) connect(number string, origin Origin, party Channel, tr *Trans
 				cause = CauseNotFound
 			case errors.As(err, &blocked):
 				cause = CauseBlocked
+				c.refusal = blocked.Reason
 				c.log.Warn("call refused", "number", number, "origin", origin, "reason", blocked.Reason)
 			}
 			return nil, cause, "system"
@@ -461,7 +465,11 @@ func (c *callRun) finish(cause Cause, by string) {
 	if c.m.ownerOf(c.in.ID()) == c {
 		// Not when the caller's leg went on in another call (an attended
 		// transfer handed it over) or left this one (transferred away).
-		c.in.Hangup(cause)
+		if r, ok := c.in.(Refuser); ok && cause == CauseBlocked && c.refusal != "" {
+			r.Refuse(cause, c.refusal)
+		} else {
+			c.in.Hangup(cause)
+		}
 	}
 	for _, s := range c.sides {
 		if s != nil {

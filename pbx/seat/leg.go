@@ -52,6 +52,7 @@ type leg struct {
 	mu       sync.Mutex
 	state    string
 	cause    call.Cause
+	reason   string // why the box refused the call (call.Refuser)
 	started  time.Time
 	answered time.Time
 }
@@ -120,7 +121,7 @@ func (l *leg) view() callView {
 		v.Answered = l.answered.UnixMilli()
 	}
 	if l.state == callEnded {
-		v.Cause = l.cause.String()
+		v.Cause, v.Reason = l.cause.String(), l.reason
 	}
 	return v
 }
@@ -178,6 +179,14 @@ func (l *leg) Answer(context.Context) error {
 
 // Hangup ends the leg (the call layer's side).
 func (l *leg) Hangup(cause call.Cause) { l.finish(cause) }
+
+// Refuse ends a call the box refused; the page shows why.
+func (l *leg) Refuse(cause call.Cause, reason string) {
+	l.mu.Lock()
+	l.reason = reason
+	l.mu.Unlock()
+	l.finish(cause)
+}
 
 // finish ends the leg once, with cause.
 func (l *leg) finish(cause call.Cause) bool {

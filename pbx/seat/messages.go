@@ -32,6 +32,7 @@ type callView struct {
 	Started   int64      `json:"started"`  // unix ms
 	Answered  int64      `json:"answered"` // unix ms, 0 before
 	Cause     string     `json:"cause,omitempty"`
+	Reason    string     `json:"reason,omitempty"` // a refused call: blacklist, international, locked…
 }
 
 type qualityView struct {

@@ -51,3 +51,27 @@ func causeFromStatus(code int) call.Cause {
 	}
 	return call.CauseFailed
 }
+
+// refusalText is a refusal's reason as a phone's display shows it: a
+// BlockedError's Reason in words, short enough for a line.
+func refusalText(reason string) string {
+	switch reason {
+	case "blacklist":
+		return "Blacklisted Number"
+	case "international":
+		return "International Calls Off"
+	case "premium":
+		return "Premium Numbers Off"
+	case "denied":
+		return "Number Not Allowed"
+	case "locked":
+		return "Outside Business Hours"
+	case "rate_limit":
+		return "Call Limit Reached"
+	case "not_allowed":
+		return "No Permission"
+	case "trunk_origin":
+		return "Not Allowed From Trunk"
+	}
+	return "Number Blocked"
+}

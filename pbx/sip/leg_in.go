@@ -242,12 +242,21 @@ func (l *inLeg) waitSettled() {
 }
 
 // Hangup answers an unanswered INVITE with the cause's status, or sends BYE.
-func (l *inLeg) Hangup(cause call.Cause) {
+func (l *inLeg) Hangup(cause call.Cause) { l.hangup(cause, "") }
+
+// Refuse ends a call the box refused, naming why in the reason phrase
+// ("403 Blocked: international"), which phones show.
+func (l *inLeg) Refuse(cause call.Cause, why string) { l.hangup(cause, why) }
+
+func (l *inLeg) hangup(cause call.Cause, why string) {
 	if l.ended() {
 		return
 	}
 	if !l.isAnswered() {
 		code, reason := statusFor(cause)
+		if why != "" {
+			reason = "Blocked: " + refusalText(why)
+		}
 		if err := l.respond(code, reason, nil); err != nil {
 			l.c.log.Debug("final response", "err", err)
 		}

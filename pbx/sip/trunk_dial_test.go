@@ -182,3 +182,25 @@ func TestTrunkInbound(t *testing.T) {
 	default:
 	}
 }
+
+// TestRefusedCallSaysWhy: a call the box refused ends 403 with the reason
+// in the phrase, which phones show.
+func TestRefusedCallSaysWhy(t *testing.T) {
+	fe := startFeatures(t, nil)
+	p, err := siptest.New("udp", "127.0.0.33:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	c := fe.invite(t, p, "1001", "004420123456", nil)
+	ic := fe.nextIncoming(t)
+	r, ok := ic.in.(call.Refuser)
+	if !ok {
+		t.Fatal("a SIP leg cannot say why it is refused")
+	}
+	r.Refuse(call.CauseBlocked, "international")
+	res, err := c.WaitFinal(ctxT(t, 5*time.Second))
+	if err != nil || res.StatusCode != 403 || res.Reason != "Blocked: International Calls Off" {
+		t.Fatalf("final %v %v", res, err)
+	}
+}

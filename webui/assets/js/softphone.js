@@ -575,7 +575,11 @@ function remoteText(call) {
 
 function callStateText(c) {
   if (!c) return t("sp.call.none");
-  if (c.state === "ended") return c.cause ? t("sp.call.endedCause", { cause: c.cause }) : t("sp.call.ended");
+  if (c.state === "ended") {
+    if (!c.cause) return t("sp.call.ended");
+    // A refused call says why (blocked: international, blacklist…).
+    return t("sp.call.endedCause", { cause: c.reason ? `${c.cause}: ${c.reason}` : c.cause });
+  }
   if (c.state === "ringing") return t(c.direction === "in" ? "sp.call.incoming" : "sp.call.ringing");
   return t(`sp.call.${c.state}`);
 }
