@@ -1,15 +1,19 @@
 // Admin console: users (list, create, edit, reset password, delete),
 // SIP extensions (list, create, edit, new secret, delete) with their phones'
 // live registration and call state, call records, system settings and the
-// login log. The user and extension lists follow user.* and extension.*
-// events so several admins see each other's changes; extension states
-// follow device.state_changed, and the call records reload on call.ended.
+// login log (the trunks, numbers and routes, and call guards tabs live in
+// trunks.js and routing.js). The user and extension lists follow user.*
+// and extension.* events so several admins see each other's changes;
+// extension states follow device.state_changed, and the call records
+// reload on call.ended.
 
 import { api, ApiError } from "./api.js";
 import { cdrQuery, formatDuration, talkTime } from "./calls.js";
 import { DeviceStates, displayState } from "./devices.js";
 import { t, onLanguageChange, formatDateTime } from "./i18n.js";
 import { setupFeatureCodes } from "./featurecodes.js";
+import { setupRouting, setupGuards } from "./routing.js";
+import { setupTrunks } from "./trunks.js";
 import { initShell } from "./shell.js";
 import {
   clearErrors,
@@ -26,7 +30,7 @@ import {
 
 const LOG_LIMIT = 100;
 const CALLS_LIMIT = 100;
-const TABS = ["users", "extensions", "feature-codes", "calls", "system", "login-log"];
+const TABS = ["users", "extensions", "feature-codes", "trunks", "routing", "guards", "calls", "system", "login-log"];
 
 let shell;
 let users = [];
@@ -63,6 +67,9 @@ if (shell && shell.me.role !== "admin") {
   setupUsers();
   setupExtensions();
   setupFeatureCodes();
+  setupTrunks(shell.events);
+  setupRouting(shell.events);
+  setupGuards(shell.events);
   setupCalls();
   setupSystem();
   setupLoginLog();
