@@ -225,6 +225,14 @@ func (c *Conn) online(req request) error {
 		return &protoError{Code: "media", Message: "cannot answer the offer: " + err.Error()}
 	}
 	s.mu.Lock()
+	if s.gone {
+		// Replaced by another window (this seat had no page yet) or the
+		// registry closed while the offer was being answered: drop saw no
+		// peer to close, so the one just made is closed here.
+		s.mu.Unlock()
+		_ = peer.Close()
+		return errSeatGone
+	}
 	s.peer = peer
 	s.mu.Unlock()
 	c.send(answerMsg{Type: "seat.answer", SDP: answer})

@@ -243,6 +243,9 @@ func (s *Seat) dial(number string) error {
 	}
 	s.mu.Lock()
 	switch {
+	case s.gone:
+		s.mu.Unlock()
+		return errSeatGone
 	case s.call != nil:
 		s.mu.Unlock()
 		return errBusy

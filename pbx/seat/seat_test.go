@@ -65,6 +65,11 @@ type fakeMedia struct {
 	mu    sync.Mutex
 	peers []*fakePeer
 	fail  bool
+	// block, when set, holds the next Answer (once) until it is closed;
+	// entered is told when that Answer has started, blocked is its peer.
+	block   chan struct{}
+	entered chan struct{}
+	blocked *fakePeer
 }
 
 func (m *fakeMedia) Answer(offer string, onState func(webrtc.State)) (Peer, string, error) {
@@ -73,8 +78,17 @@ func (m *fakeMedia) Answer(offer string, onState func(webrtc.State)) (Peer, stri
 	}
 	p := &fakePeer{onState: onState}
 	m.mu.Lock()
+	block := m.block
+	m.block = nil
+	if block != nil {
+		m.blocked = p
+	}
 	m.peers = append(m.peers, p)
 	m.mu.Unlock()
+	if block != nil {
+		m.entered <- struct{}{}
+		<-block
+	}
 	return p, "answer-sdp", nil
 }
 
@@ -634,4 +648,74 @@ func seatsGauge(t *testing.T, reg *prometheus.Registry, state string) float64 {
 	}
 	t.Fatalf("pbx_seats{state=%q} missing", state)
 	return 0
+}
+
+// TestSeatReplacedWhileAnswering: a second window takes the extension over
+// while the first window's offer is still being answered (its seat has no
+// page yet, so it may be replaced); the first window's peer, made after its
+// seat went offline, is closed and the first window is told the seat is
+// gone rather than being attached to it.
+func TestSeatReplacedWhileAnswering(t *testing.T) {
+	f := newFixture(t)
+	block := make(chan struct{})
+	f.media.mu.Lock()
+	f.media.block, f.media.entered = block, make(chan struct{}, 1)
+	f.media.mu.Unlock()
+	p1 := f.page("alice")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p1.send(map[string]any{"type": "seat.online", "id": "o1", "sdp": offer})
+	}()
+	select {
+	case <-f.media.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first offer was never answered")
+	}
+	p2 := f.page("alice")
+	p2.send(map[string]any{"type": "seat.online", "id": "o2", "sdp": offer})
+	if r := result(p2, "o2"); r["ok"] != true {
+		t.Fatalf("second window: %v", r)
+	}
+	close(block)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first online never returned")
+	}
+	if r := result(p1, "o1"); r["ok"] != false || r["error"].(map[string]any)["code"] != "seat_gone" {
+		t.Fatalf("first window: %v, want seat_gone", r)
+	}
+	f.media.mu.Lock()
+	peer1 := f.media.blocked
+	f.media.mu.Unlock()
+	if !peer1.isClosed() {
+		t.Fatal("the peer of a seat that went offline while answering stays open")
+	}
+	if p1.conn.current() != nil {
+		t.Fatal("the first window is attached to a seat that is offline")
+	}
+	if !f.r.Online("1001") || f.r.seat("1001").peer.(*fakePeer).isClosed() {
+		t.Fatal("the second window's seat is not the one online")
+	}
+}
+
+// TestSeatGoneDialsNothing: a seat that went offline places no call, even
+// when a request from its page is still on its way.
+func TestSeatGoneDialsNothing(t *testing.T) {
+	f := newFixture(t)
+	p, _ := f.online("alice")
+	s := p.conn.current()
+	s.drop(call.CauseNormal, "went offline")
+	if err := s.dial("1002"); err == nil {
+		t.Fatal("an offline seat dialed")
+	}
+	select {
+	case in := <-f.calls.c:
+		t.Fatalf("an offline seat's call reached the call layer: %+v", in)
+	default:
+	}
+	if _, err := s.current(); err == nil {
+		t.Fatal("an offline seat has a call")
+	}
 }

@@ -203,7 +203,7 @@ func (c TrunkConfig) equal(o TrunkConfig) bool {
 		c.Expires == o.Expires && slices.Equal(c.Addresses, o.Addresses) &&
 		c.OptionsInterval == o.OptionsInterval && c.CalledFrom == o.CalledFrom &&
 		c.CallerFrom == o.CallerFrom && slices.Equal(c.Codecs, o.Codecs) &&
-		c.DTMFMode == o.DTMFMode && c.MaxCalls == o.MaxCalls
+		c.DTMFMode == o.DTMFMode && c.MaxCalls == o.MaxCalls && c.CallsPerMinute == o.CallsPerMinute
 }
 
 // TrunkStatus is what the API shows of a trunk.

@@ -181,7 +181,7 @@ func (p *pstnLeg) follow(a *attempt) (failover bool, cause call.Cause) {
 	l := a.leg
 	silence := time.NewTimer(attemptTimeout)
 	defer silence.Stop()
-	answered, abandoned := false, false
+	answered := false
 	stop := p.stop
 	for {
 		select {
@@ -194,10 +194,25 @@ func (p *pstnLeg) follow(a *attempt) (failover bool, cause call.Cause) {
 			default:
 			}
 		case <-silence.C:
-			if !l.heard.Load() {
-				abandoned = true
-				l.Hangup(call.CauseNoAnswer) // nothing heard: try the next trunk
+			if l.heard.Load() {
+				continue
 			}
+			// Nothing heard: try the next trunk now. No CANCEL may go
+			// before a provisional response (RFC 3261 §9.1), so the
+			// attempt lingers until its INVITE transaction times out
+			// (32 s); it keeps its place in the trunk's count until then.
+			l.Hangup(call.CauseNoAnswer)
+			go func() {
+				<-l.Done()
+				a.tc.End(false, l.Cause())
+			}()
+			if p.hungUpByCall() {
+				p.mu.Lock()
+				c := p.wanted
+				p.mu.Unlock()
+				return false, c
+			}
+			return true, call.CauseNoAnswer
 		case <-stop:
 			stop = nil // once: then wait for the attempt to end
 			p.mu.Lock()
@@ -210,11 +225,7 @@ func (p *pstnLeg) follow(a *attempt) (failover bool, cause call.Cause) {
 			if answered || l.progress.Load() || p.hungUpByCall() {
 				return false, cause
 			}
-			status := int(l.status.Load())
-			if abandoned {
-				status = 0
-			}
-			return dialplan.FailoverOn(status), cause
+			return dialplan.FailoverOn(int(l.status.Load())), cause
 		}
 	}
 }

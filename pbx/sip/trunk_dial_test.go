@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ccbox/ccbox/pbx/call"
 	"github.com/ccbox/ccbox/pbx/sip/siptest"
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -88,21 +90,27 @@ func waitLegEvent(t *testing.T, o call.Outgoing, want call.EventKind) {
 	}
 }
 
-// TestTrunkFailover: carrier a answers 503, so the call goes on through b,
-// which gets the number as dialed with the caller number in From and
-// P-Asserted-Identity.
+// TestTrunkFailover: carrier a answers 503 (without ringing first), so the
+// call goes on through b; each carrier gets the number as dialed with the
+// caller number in From and P-Asserted-Identity.
 func TestTrunkFailover(t *testing.T) {
-	fe, ca, cb := trunkEnv(t,
-		siptest.Behaviour{Action: siptest.ActionReject, Status: 503},
-		siptest.Behaviour{Action: siptest.ActionAnswer})
+	fe := startFeatures(t, nil)
+	ca := newRawCarrier(t, "127.0.0.31", 503)
+	cb, pb := carrierPhone(t, "127.0.0.32", siptest.Behaviour{Action: siptest.ActionAnswer})
+	setTwoTrunks(t, fe, "127.0.0.31", ca.port, "127.0.0.32", pb)
 	out := dialOut(t, fe)
 	waitLegEvent(t, out, call.EventAnswered)
-	for name, p := range map[string]*siptest.Phone{"a": ca, "b": cb} {
-		in, err := p.NextIncoming(ctxT(t, 5*time.Second))
-		if err != nil {
-			t.Fatalf("carrier %s got no INVITE: %v", name, err)
-		}
-		req := in.Invite()
+	var reqA *sip.Request
+	select {
+	case reqA = <-ca.invites:
+	case <-time.After(5 * time.Second):
+		t.Fatal("carrier a got no INVITE")
+	}
+	in, err := cb.NextIncoming(ctxT(t, 5*time.Second))
+	if err != nil {
+		t.Fatalf("carrier b got no INVITE: %v", err)
+	}
+	for name, req := range map[string]*sip.Request{"a": reqA, "b": in.Invite()} {
 		if req.Recipient.User != "13800138000" || req.From().Address.User != "02188880000" {
 			t.Fatalf("carrier %s got %s from %s", name, req.Recipient.String(), req.From().Address.String())
 		}
@@ -119,6 +127,23 @@ func TestTrunkFailover(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the leg did not end")
 	}
+}
+
+// setTwoTrunks gives fe IP trunks a and b to the carriers at hostA:portA
+// and hostB:portB.
+func setTwoTrunks(t *testing.T, fe *featEnv, hostA string, portA int, hostB string, portB int) *Trunks {
+	t.Helper()
+	trunks, err := NewTrunks(fe.srv, TrunkOptions{Log: testLog(), Registerer: prometheus.NewRegistry(), OptionsMisses: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunks.Close)
+	trunks.Set([]TrunkConfig{
+		{Name: "a", Kind: TrunkIP, Host: hostA, Port: portA, OptionsInterval: time.Hour},
+		{Name: "b", Kind: TrunkIP, Host: hostB, Port: portB, OptionsInterval: time.Hour},
+	})
+	fe.calls.SetTrunks(trunks, fakeTrunkRouter{})
+	return trunks
 }
 
 // TestTrunkNoFailoverOnBusy: a busy callee is busy; the next trunk is not
@@ -202,5 +227,78 @@ func TestRefusedCallSaysWhy(t *testing.T) {
 	res, err := c.WaitFinal(ctxT(t, 5*time.Second))
 	if err != nil || res.StatusCode != 403 || res.Reason != "Blocked: International Calls Off" {
 		t.Fatalf("final %v %v", res, err)
+	}
+}
+
+// rawCarrier is a carrier that answers an INVITE with a bare final
+// response, no 100 or 180 first (siptest phones always ring first, and a
+// call that rang never fails over): status 0 answers nothing. INVITEs
+// received are passed on invites (buffered, dropped when full).
+type rawCarrier struct {
+	port    int
+	status  atomic.Int32
+	invites chan *sip.Request
+}
+
+func newRawCarrier(t *testing.T, ip string, status int) *rawCarrier {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &rawCarrier{port: conn.LocalAddr().(*net.UDPAddr).Port, invites: make(chan *sip.Request, 16)}
+	c.status.Store(int32(status))
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			msg, err := sip.ParseMessage(buf[:n])
+			req, ok := msg.(*sip.Request)
+			if err != nil || !ok || req.Method != sip.INVITE {
+				continue
+			}
+			select {
+			case c.invites <- req:
+			default:
+			}
+			if st := int(c.status.Load()); st != 0 {
+				res := sip.NewResponseFromRequest(req, st, "Unavailable", nil)
+				_, _ = conn.WriteTo([]byte(res.String()), from)
+			}
+		}
+	}()
+	return c
+}
+
+// TestTrunkFailoverOnSilence: carrier a does not answer the INVITE at all
+// (not even 100 Trying); the call goes on through b after attemptTimeout,
+// not after the INVITE transaction's own 32 s. a's attempt keeps its place
+// in a's call count until its transaction ends (here: a wakes up and
+// answers 503).
+func TestTrunkFailoverOnSilence(t *testing.T) {
+	fe := startFeatures(t, nil)
+	ca := newRawCarrier(t, "127.0.0.34", 0)
+	cb, pb := carrierPhone(t, "127.0.0.32", siptest.Behaviour{Action: siptest.ActionAnswer})
+	trunks := setTwoTrunks(t, fe, "127.0.0.34", ca.port, "127.0.0.32", pb)
+	start := time.Now()
+	out := dialOut(t, fe)
+	if _, err := cb.NextIncoming(ctxT(t, attemptTimeout+5*time.Second)); err != nil {
+		t.Fatalf("carrier b got no INVITE %v after the dial: %v", time.Since(start), err)
+	}
+	waitLegEvent(t, out, call.EventAnswered)
+	if s := trunkStatus(t, trunks, "a"); s.CallsActive != 1 {
+		t.Fatalf("trunk a: %d calls active while its INVITE is pending, want 1", s.CallsActive)
+	}
+	ca.status.Store(503) // a wakes up: its INVITE's retransmission gets 503
+	eventually(t, 10*time.Second, "trunk a's attempt ended", func() bool { return trunkStatus(t, trunks, "a").CallsActive == 0 })
+	out.Hangup(call.CauseNormal)
+	select {
+	case <-out.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leg did not end")
 	}
 }

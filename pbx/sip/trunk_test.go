@@ -531,3 +531,49 @@ type syncLog struct {
 
 func (l *syncLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
 func (l *syncLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestTrunkCallsPerMinuteChange: a changed CallsPerMinute applies at once
+// (an admin raising or lifting the limit of a trunk hitting it).
+func TestTrunkCallsPerMinuteChange(t *testing.T) {
+	srv, err := New(Config{Realm: testRealm}, Deps{Log: testLog(), Registerer: prometheus.NewRegistry(),
+		Directory: fakeDir{testPasswords}, Store: &fakeStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trunks, err := NewTrunks(srv, TrunkOptions{Log: testLog(), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunks.Close)
+	cfg := TrunkConfig{Name: "t1", Kind: TrunkIP, Host: "127.0.0.10", CallsPerMinute: 1}
+	trunks.Set([]TrunkConfig{cfg})
+	c, err := trunks.BeginCall("t1", TrunkOutbound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.End(true, call.CauseNormal)
+	if _, err := trunks.BeginCall("t1", TrunkOutbound); !errors.Is(err, ErrTrunkRate) {
+		t.Fatalf("second call at 1 a minute: %v, want ErrTrunkRate", err)
+	}
+	for _, tc := range []struct {
+		perMinute int
+		want      error
+	}{
+		{perMinute: 0, want: nil}, // lifted
+		{perMinute: 1, want: ErrTrunkRate},
+		{perMinute: 10, want: nil}, // raised
+	} {
+		cfg.CallsPerMinute = tc.perMinute
+		trunks.Set([]TrunkConfig{cfg})
+		if got, _ := trunks.Config("t1"); got.CallsPerMinute != tc.perMinute {
+			t.Fatalf("CallsPerMinute %d after Set, want %d", got.CallsPerMinute, tc.perMinute)
+		}
+		c, err := trunks.BeginCall("t1", TrunkOutbound)
+		if !errors.Is(err, tc.want) {
+			t.Fatalf("CallsPerMinute %d: %v, want %v", tc.perMinute, err, tc.want)
+		}
+		if err == nil {
+			c.End(true, call.CauseNormal)
+		}
+	}
+}
