@@ -39,6 +39,7 @@ type routing struct {
 	snap    *routingSnapshot // nil: rebuild at the next lookup
 	regions *dialplan.RegionTable
 	stale   bool           // the region table must be reloaded
+	gen     uint64         // bumped by every change: a snapshot built across one is not kept
 	inUse   map[string]int // caller number → calls presenting it now
 	outNow  map[string]int // extension → its outside calls now
 	recent  map[string][]time.Time
@@ -106,8 +107,8 @@ const reasonTrunkOrigin = "trunk_origin"
 func (r *routing) changed(typ string) {
 	if strings.HasPrefix(typ, "regions.") || typ == "config.applied" {
 		r.mu.Lock()
-		r.stale = true
-		r.snap = nil
+		r.stale, r.snap = true, nil
+		r.gen++
 		r.mu.Unlock()
 		return
 	}
@@ -115,6 +116,7 @@ func (r *routing) changed(typ string) {
 		if strings.HasPrefix(typ, p) {
 			r.mu.Lock()
 			r.snap = nil
+			r.gen++
 			r.mu.Unlock()
 			return
 		}
@@ -171,7 +173,8 @@ func (r *routing) outbound(number string, origin call.Origin) (call.Target, erro
 		return call.Target{}, r.refuse(dialplan.RefuseNoRoute.String(), number, origin)
 	}
 	// Emergency numbers go out whatever blacklist, lock or limit applies.
-	if !snap.policy.IsEmergency(n) {
+	emergency := snap.policy.IsEmergency(n)
+	if !emergency {
 		if _, ok := snap.blacklist.Blocked(n, dialplan.DirOutbound); ok {
 			return call.Target{}, r.refuse(dialplan.RefuseBlacklist.String(), number, origin)
 		}
@@ -181,30 +184,32 @@ func (r *routing) outbound(number string, origin call.Origin) (call.Target, erro
 		if snap.lock && !snap.hours.Open(r.now()) {
 			return call.Target{}, r.refuse(dialplan.RefuseLocked.String(), number, origin)
 		}
-		if !r.admit(origin.Extension, snap.perMinute, snap.maxOut) {
-			return call.Target{}, r.refuse(dialplan.RefuseRateLimit.String(), number, origin)
-		}
 	}
 	t := call.Target{
 		Device: call.Device{Kind: call.DevicePSTN, ID: send},
 		Party:  call.Party{Number: send},
 		Trunks: route.Trunks,
 	}
-	caller, err := r.callerNumber(route, ext, n, snap, regions)
+	// The limits, the caller number and what the call holds (its caller
+	// number, a place in the extension's outside calls) are decided under
+	// one lock: two calls at once cannot both take the last place.
+	r.mu.Lock()
+	if !emergency && !r.admitLocked(origin.Extension, snap.perMinute, snap.maxOut) {
+		r.mu.Unlock()
+		return call.Target{}, r.refuse(dialplan.RefuseRateLimit.String(), number, origin)
+	}
+	caller, err := r.callerNumberLocked(route, ext, n, snap, regions)
 	if err != nil {
+		r.mu.Unlock()
 		return call.Target{}, r.refuse(dialplan.RefuseNoRoute.String(), number, origin)
 	}
 	if caller != "" {
 		t.Caller = &call.Party{Number: caller}
-	}
-	// What the call holds (its caller number, a place in the extension's
-	// outside calls) is given back when the call no longer uses the target.
-	r.mu.Lock()
-	if caller != "" {
 		r.inUse[caller]++
 	}
 	r.outNow[origin.Extension]++
 	r.mu.Unlock()
+	// Given back when the call no longer uses the target.
 	t.Done = func() {
 		r.mu.Lock()
 		if caller != "" {
@@ -220,33 +225,25 @@ func (r *routing) outbound(number string, origin call.Origin) (call.Target, erro
 	return t, nil
 }
 
-// callerNumber is the number the route presents for this call ("": the
-// trunk's default).
-func (r *routing) callerNumber(route dialplan.Route, ext store.Extension, callee dialplan.Number, snap *routingSnapshot, regions *dialplan.RegionTable) (string, error) {
+// callerNumberLocked is the number the route presents for this call ("":
+// the trunk's default); r.mu is held.
+func (r *routing) callerNumberLocked(route dialplan.Route, ext store.Extension, callee dialplan.Number, snap *routingSnapshot, regions *dialplan.RegionTable) (string, error) {
 	switch route.CallerNumber.Mode {
 	case dialplan.CallerModeFixed:
 		return route.CallerNumber.Number, nil
 	case dialplan.CallerModePoolRegion:
 		region, known := regions.Lookup(callee)
-		c, err := dialplan.PickCaller(snap.pools[route.CallerNumber.Pool], region, known, r.active, r.rnd)
+		active := func(number string) int { return r.inUse[number] }
+		c, err := dialplan.PickCaller(snap.pools[route.CallerNumber.Pool], region, known, active, r.rnd)
 		return c.Number, err
 	}
 	return ext.OutboundNumber, nil
 }
 
-// active is how many calls present number now.
-func (r *routing) active(number string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.inUse[number]
-}
-
-// admit applies an extension's limits (calls per minute, concurrent outside
-// calls) and counts the call.
-func (r *routing) admit(ext string, perMinute, maxOut int) bool {
+// admitLocked applies an extension's limits (calls per minute, concurrent
+// outside calls) and counts the call in the minute; r.mu is held.
+func (r *routing) admitLocked(ext string, perMinute, maxOut int) bool {
 	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if maxOut > 0 && r.outNow[ext] >= maxOut {
 		return false
 	}
@@ -267,7 +264,7 @@ func (r *routing) admit(ext string, perMinute, maxOut int) bool {
 // snapshot returns the compiled rules, compiling them when they changed.
 func (r *routing) snapshot() (*routingSnapshot, *dialplan.RegionTable, error) {
 	r.mu.Lock()
-	snap, regions, stale := r.snap, r.regions, r.stale
+	snap, regions, stale, gen := r.snap, r.regions, r.stale, r.gen
 	r.mu.Unlock()
 	if snap != nil && !stale {
 		return snap, regions, nil
@@ -325,7 +322,11 @@ func (r *routing) snapshot() (*routingSnapshot, *dialplan.RegionTable, error) {
 		snap.dids[r.key(d.Number)] = d
 	}
 	r.mu.Lock()
-	r.snap, r.regions, r.stale = snap, regions, false
+	// Kept only when nothing changed while it was built from the store;
+	// otherwise this call uses it and the next builds anew.
+	if r.gen == gen {
+		r.snap, r.regions, r.stale = snap, regions, false
+	}
 	r.mu.Unlock()
 	return snap, regions, nil
 }

@@ -298,3 +298,41 @@ func TestRoutingConcurrentOutside(t *testing.T) {
 		t.Fatalf("after the first ended: %v", err)
 	}
 }
+
+// TestRoutingConcurrentOutsideAtOnce: two calls at the same moment cannot
+// both take an extension's last outside-call place.
+func TestRoutingConcurrentOutsideAtOnce(t *testing.T) {
+	r, db, _ := routingBox(t)
+	if err := db.Update(func(tx *store.Tx) error {
+		p, _ := tx.OutboundPolicy()
+		p.ExtensionMaxOutbound, p.ExtensionCallsPerMinute = 1, 1000
+		return tx.PutOutboundPolicy(p)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alice := call.Origin{Extension: "1001"}
+	type outcome struct {
+		tg  call.Target
+		err error
+	}
+	for range 50 {
+		out := make(chan outcome, 2)
+		for range 2 {
+			go func() {
+				tg, err := r.outbound("13800138000", alice)
+				out <- outcome{tg, err}
+			}()
+		}
+		a, b := <-out, <-out
+		if (a.err == nil) == (b.err == nil) {
+			t.Fatalf("two calls at once: %v and %v, want exactly one refused", a.err, b.err)
+		}
+		for _, o := range []outcome{a, b} {
+			if o.err == nil {
+				o.tg.Done()
+			} else if blockedReason(o.err) != "rate_limit" {
+				t.Fatalf("the refused one: %v, want rate_limit", o.err)
+			}
+		}
+	}
+}

@@ -79,6 +79,9 @@ func (c *Calls) dialPSTN(t call.Target, from call.Party, offerFrom call.Channel)
 		// unavailable, as for a phone that is not there.
 		return nil, fmt.Errorf("%w: %w", call.ErrUnavailable, err)
 	}
+	// The first attempt is the leg's from the start: the call layer may
+	// ask for its media as soon as Dial returns.
+	p.cur, p.trunkOf = first.leg, first.trunk
 	go p.run(trunks, first, rest, t, from, offerFrom)
 	return []call.Outgoing{p}, nil
 }

@@ -83,7 +83,7 @@ func (t *Trunks) pingTrunk(ctx context.Context, tr *trunk, peer []netip.Addr, ti
 //  1. a registration trunk whose Username is the Request-URI's user (the
 //     carrier sends calls to the contact we registered), when the source
 //     is one of its addresses: Addresses, else Host's resolved addresses
-//     (any source while Host is a name not resolved yet);
+//     (none while Host is a name not resolved yet: then nobody is);
 //  2. else any trunk whose addresses (Addresses, else Host's resolved
 //     addresses) hold the source, first by name.
 //
@@ -108,7 +108,11 @@ func (t *Trunks) Match(req *sip.Request) (trunkName string, ok bool) {
 			if tr.cfg.Kind != TrunkRegister || tr.cfg.Username != user {
 				continue
 			}
-			if from, known := tr.fromLocked(src); from || !known {
+			// Only from the carrier's known addresses: while its host
+			// name is unresolved nobody is taken for the carrier (an
+			// INVITE naming the account from anywhere would otherwise
+			// pass without authentication).
+			if from, _ := tr.fromLocked(src); from {
 				return name, true
 			}
 		}

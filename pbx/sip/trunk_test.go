@@ -237,7 +237,7 @@ func TestTrunkMatch(t *testing.T) {
 		{"register trunk by R-URI user, first account", "acct1", "127.0.0.30", "reg-a"},
 		{"register trunk by source, DID in R-URI", "8675512345", "127.0.0.30", "reg-a"},
 		{"R-URI user from a foreign source", "acct1", "127.0.0.99", ""},
-		{"unresolved host: R-URI user from anywhere", "acct3", "127.0.0.77", "reg-c"},
+		{"unresolved host: nobody is the carrier yet", "acct3", "127.0.0.77", ""},
 		{"R-URI user within Addresses", "acct4", "127.0.2.9", "reg-d"},
 		{"R-URI user outside Addresses", "acct4", "127.0.0.77", ""},
 		{"phone: unknown user and source", "1001", "127.0.0.5", ""},
