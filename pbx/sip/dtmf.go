@@ -43,7 +43,7 @@ var errDTMFRefused = errors.New("sip: INFO digit refused")
 // leg's relay loop (the endpoint's event hook and tap), so it needs no lock.
 type dtmfState struct {
 	rx  dtmf.Receiver
-	det dtmf.Detector
+	det *dtmf.Detector // in-band legs only: 1.3 KB a leg the others need not carry
 	pcm []int16 // decode buffer of the in-band detector, reused
 	// sendMu serializes SendDTMF: digits go out one after the other.
 	sendMu chan struct{}
@@ -56,6 +56,7 @@ func (s *legState) listenDTMF() {
 	s.dtmf.sendMu = make(chan struct{}, 1)
 	s.ep.OnEvent(s.onEvent)
 	if s.dtmfMode == call.DTMFInband {
+		s.dtmf.det = new(dtmf.Detector)
 		s.dtmf.pcm = make([]int16, 0, 320)
 		s.ep.SetTap(s.onAudio)
 	}

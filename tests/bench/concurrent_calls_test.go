@@ -75,6 +75,7 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 			case "window_end":
 				s.mark("end")
 				loadRSS = mustStatus(b, pid, "VmRSS")
+				heapBox(b, app) // BENCH_HEAP: what the calls hold
 			}
 		}, "calls", "-server", app.SIPAddr(), "-calls", strconv.Itoa(n),
 			"-rate", strconv.Itoa(callsSetupRate), "-window", callsWindow.String(),

@@ -39,3 +39,26 @@ func profileBox(b *testing.B, app *harness.App, d time.Duration) (wait func()) {
 	}()
 	return func() { <-done }
 }
+
+// heapBox, when BENCH_HEAP names a file, writes the box's in-use heap
+// profile there (its admin-only /api/v1/debug/pprof/heap), at once.
+func heapBox(b *testing.B, app *harness.App) {
+	b.Helper()
+	path := os.Getenv("BENCH_HEAP")
+	if path == "" {
+		return
+	}
+	c := app.Client(b)
+	if err := c.Login("admin", harness.DefaultAdminPassword); err != nil {
+		b.Errorf("heap profile: %v", err)
+		return
+	}
+	var body string
+	if status, err := c.Do(http.MethodGet, "/api/v1/debug/pprof/heap?gc=1", nil, &body); err != nil || status != http.StatusOK {
+		b.Errorf("heap profile: %d %v", status, err)
+		return
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		b.Errorf("heap profile: %v", err)
+	}
+}
