@@ -44,7 +44,7 @@ var errDTMFRefused = errors.New("sip: INFO digit refused")
 type dtmfState struct {
 	rx  dtmf.Receiver
 	det *dtmf.Detector // in-band legs only: 1.3 KB a leg the others need not carry
-	pcm []int16 // decode buffer of the in-band detector, reused
+	pcm []int16        // decode buffer of the in-band detector, reused
 	// sendMu serializes SendDTMF: digits go out one after the other.
 	sendMu chan struct{}
 }
