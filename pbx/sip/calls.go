@@ -324,9 +324,7 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.srv.Respond(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
-	if se, _ := sessionExpires(req); se > 0 && se < c.cfg.MinSE {
-		c.srv.Respond(tx, req, 422, "Session Interval Too Small",
-			sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
+	if c.tooShortSession(req, tx) {
 		return
 	}
 	var replaced leg
@@ -715,4 +713,15 @@ func sendUpdate(ctx context.Context, do func(context.Context, *sip.Request) (*si
 		return fmt.Errorf("session refresh answered %d", res.StatusCode)
 	}
 	return nil
+}
+
+// tooShortSession answers 422 (RFC 4028) to an INVITE whose session
+// interval is below our Min-SE, and reports whether it did.
+func (c *Calls) tooShortSession(req *sip.Request, tx sip.ServerTransaction) bool {
+	if se, _ := sessionExpires(req); se > 0 && se < c.cfg.MinSE {
+		c.srv.Respond(tx, req, 422, "Session Interval Too Small",
+			sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
+		return true
+	}
+	return false
 }

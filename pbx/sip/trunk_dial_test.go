@@ -302,3 +302,18 @@ func TestTrunkFailoverOnSilence(t *testing.T) {
 		t.Fatal("the leg did not end")
 	}
 }
+
+// TestTrunkInboundSessionTooShort: a carrier's INVITE is held to the same
+// session-timer floor as a phone's (RFC 4028 422).
+func TestTrunkInboundSessionTooShort(t *testing.T) {
+	fe, ca, _ := trunkEnv(t, siptest.Behaviour{}, siptest.Behaviour{})
+	c, err := ca.Invite(ctxT(t, 5*time.Second), siptest.Dial{Server: fe.udp, To: "02161230000", Ext: "13800138000",
+		Headers: []sip.Header{sip.NewHeader("Session-Expires", "30")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.WaitFinal(ctxT(t, 5*time.Second))
+	if err != nil || res.StatusCode != 422 || res.GetHeader("Min-SE") == nil {
+		t.Fatalf("final %v %v, want 422 with Min-SE", res, err)
+	}
+}

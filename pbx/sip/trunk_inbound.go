@@ -24,6 +24,9 @@ func (c *Calls) onTrunkInvite(req *sip.Request, tx sip.ServerTransaction, trunks
 		c.srv.Respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
 		return
 	}
+	if c.tooShortSession(req, tx) {
+		return
+	}
 	caller, called := CallerNumber(req, cfg), CalledNumber(req, cfg)
 	dest, status, reason := router.Inbound(name, caller, called)
 	if status != 0 {

@@ -283,7 +283,9 @@ func (t *Trunks) registerLoop(ctx context.Context, tr *trunk, log *slog.Logger) 
 		}
 		var wait time.Duration
 		if err != nil {
-			registered = false
+			// registered stays as it was: a binding made before this
+			// failure may still be live at the carrier, and is removed
+			// when the trunk stops.
 			msg := err.Error()
 			log.Warn("trunk registration failed", "err", err, "retry_in", backoff)
 			t.update(tr, func(s *TrunkStatus) {
