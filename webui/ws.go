@@ -169,6 +169,13 @@ func (s *Server) serveWS(conn *websocket.Conn) {
 			}
 		}
 	}()
+	// The reader must be gone before this handler returns: the WebSocket
+	// library recycles the connection then. Closing it ends the read.
+	defer func() {
+		_ = conn.SetReadDeadline(time.Now()) // a read in progress returns now
+		_ = conn.Close()
+		<-readerDone
+	}()
 
 	write := func(v any) bool {
 		_ = conn.SetWriteDeadline(time.Now().Add(wsWriteLimit))
