@@ -170,7 +170,7 @@ func TestExtensionsDialogsInBrowser(t *testing.T) {
 	)
 
 	do(t, ctx, "the edit dialog gives the extension to alice and disables it",
-		chromedp.Click(chromedp.CSS(row+` button[data-action="edit"]`)),
+		clickSel(row+` button[data-action="edit"]`),
 		chromedp.WaitVisible(chromedp.ID("ext-edit-dialog")),
 		chromedp.SetValue(chromedp.ID("edit-ext-user"), "alice"),
 		chromedp.SetValue(chromedp.ID("edit-ext-codecs"), "PCMU"),
@@ -193,7 +193,9 @@ func TestExtensionsDialogsInBrowser(t *testing.T) {
 	}
 
 	do(t, ctx, "a too-short secret is refused next to the field",
-		chromedp.Click(chromedp.CSS(row+` button[data-action="secret"]`)),
+		// Clicked from the page: the row was just re-rendered by the
+		// edit's event, and CDP's node may be replaced before its click.
+		clickSel(row+` button[data-action="secret"]`),
 		chromedp.WaitVisible(chromedp.ID("ext-secret-dialog")),
 		chromedp.SendKeys(chromedp.ID("ext-secret"), "short"),
 		chromedp.Click(chromedp.ID("ext-secret-submit")),
@@ -224,7 +226,7 @@ func TestExtensionsDialogsInBrowser(t *testing.T) {
 	}
 
 	do(t, ctx, "delete asks first, then removes the row",
-		chromedp.Click(chromedp.CSS(row+` button[data-action="delete"]`)),
+		clickSel(row+` button[data-action="delete"]`),
 		chromedp.WaitVisible(chromedp.ID("ext-delete-dialog")),
 		waitText("#ext-delete-body", "2001"),
 		chromedp.Click(chromedp.ID("ext-delete-ok")),

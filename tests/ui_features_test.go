@@ -63,7 +63,7 @@ func TestCallFeaturesInBrowser(t *testing.T) {
 	)
 
 	do(t, ctx, "a forward to the extension itself is refused beside the field",
-		chromedp.Click(chromedp.CSS(row+` button[data-action="edit"]`)),
+		clickSel(row+` button[data-action="edit"]`),
 		chromedp.WaitVisible(chromedp.ID("ext-edit-dialog")),
 		chromedp.WaitVisible(chromedp.ID("edit-ext-features")),
 		chromedp.SendKeys(chromedp.ID("edit-ext-fwd-always"), "1001"),
@@ -97,7 +97,7 @@ func TestCallFeaturesInBrowser(t *testing.T) {
 	}
 
 	do(t, ctx, "the dialog shows the stored features and turns DND off",
-		chromedp.Click(chromedp.CSS(row+` button[data-action="edit"]`)),
+		clickSel(row+` button[data-action="edit"]`),
 		chromedp.WaitVisible(chromedp.ID("ext-edit-dialog")),
 		waitValue("#edit-ext-fwd-busy", "1002"),
 		waitValue("#edit-ext-pickup-group", "front-desk"),
@@ -172,7 +172,7 @@ func TestCallFeaturesInBrowser(t *testing.T) {
 		waitText("#tab-feature-codes", "功能码"),
 		waitText(`#feature-codes-body tr[data-key="dnd_on"]`, "开启免打扰"),
 		chromedp.Click(chromedp.ID("tab-extensions")),
-		chromedp.Click(chromedp.CSS(row+` button[data-action="edit"]`)),
+		clickSel(row+` button[data-action="edit"]`),
 		chromedp.WaitVisible(chromedp.ID("ext-edit-dialog")),
 		waitText("#edit-ext-features legend", "呼叫功能"),
 		waitText(`label[for="edit-ext-fwd-busy"]`, "遇忙转移"),

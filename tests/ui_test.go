@@ -102,6 +102,14 @@ func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	return v
 }
 
+// clickSel clicks the element sel selects from the page itself, once it
+// exists: a table that re-renders on events can replace the node CDP found
+// before CDP's own click lands.
+func clickSel(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.PollFunction[chromedp.Void](`(sel) => { const e = document.querySelector(sel); if (!e) return false; e.click(); return true; }`,
+		chromedp.WithPollingArgs(sel), chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
 // waitText polls until the element's text contains want.
 func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 	return chromedp.PollFunction[chromedp.Void](`(sel, want) => { const e = document.querySelector(sel); return !!e && e.textContent.includes(want); }`,
