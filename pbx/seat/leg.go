@@ -23,9 +23,6 @@ const (
 	callEnded   = "ended"
 )
 
-// dtmfFrame paces RFC 4733 event packets as a phone would.
-const dtmfFrame = 20 * time.Millisecond
-
 // maxDTMFDuration bounds a digit the call layer asks to send.
 const maxDTMFDuration = 5 * time.Second
 
@@ -319,21 +316,11 @@ func (l *leg) SendDTMF(digit rune, d time.Duration) error {
 	// Muted meanwhile: one timestamp for the whole event (RFC 4733).
 	l.ep.MuteRelay(true)
 	defer l.ep.MuteRelay(false)
-	t := time.NewTicker(dtmfFrame)
-	defer t.Stop()
-	for i, p := range pkts {
-		if i > 0 {
-			select {
-			case <-t.C:
-			case <-l.done:
-				return errLegEnded
-			}
-		}
-		if err := l.ep.Send(p); err != nil {
-			return err
-		}
+	err = dtmf.Pace(pkts, l.ep.Send, l.done)
+	if errors.Is(err, dtmf.ErrStopped) {
+		return errLegEnded
 	}
-	return nil
+	return err
 }
 
 var errNoTelephoneEvent = errors.New("seat: the browser negotiated no telephone-event")

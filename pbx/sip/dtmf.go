@@ -25,9 +25,6 @@ import (
 // RFC 4733 legs negotiate telephone-event, so the relay never passes
 // events to a phone that would not understand them.
 
-// dtmfFrame is one RTP frame of in-band tone or of event pacing.
-const dtmfFrame = 20 * time.Millisecond
-
 // maxDTMFDuration bounds a digit the call layer asks to send (a key held
 // longer is not a digit any more).
 const maxDTMFDuration = 5 * time.Second
@@ -126,21 +123,11 @@ func (s *legState) SendDTMF(digit rune, d time.Duration) error {
 
 // pace sends packets one per frame, as a phone would.
 func (s *legState) pace(pkts [][]byte) error {
-	t := time.NewTicker(dtmfFrame)
-	defer t.Stop()
-	for i, p := range pkts {
-		if i > 0 {
-			select {
-			case <-t.C:
-			case <-s.done:
-				return errLegEnded
-			}
-		}
-		if err := s.ep.Send(p); err != nil {
-			return err
-		}
+	err := dtmf.Pace(pkts, s.ep.Send, s.done)
+	if errors.Is(err, dtmf.ErrStopped) {
+		return errLegEnded
 	}
-	return nil
+	return err
 }
 
 // sendTone plays the digit's dual tone in the leg's codec over whatever
