@@ -146,12 +146,7 @@ type callDirectory struct {
 }
 
 func (d callDirectory) extension(number string) (store.Extension, error) {
-	var e store.Extension
-	err := d.db.View(func(tx *store.Tx) (err error) {
-		e, err = tx.Extension(number)
-		return err
-	})
-	return e, err
+	return d.db.Extension(number)
 }
 
 // Lookup resolves the box's own numbers, then outside numbers through the

@@ -135,8 +135,7 @@ func (r ringDialer) Dial(ctx context.Context, t call.Target, from call.Party, of
 		return nil, call.ErrUnavailable
 	}
 	phones, seats := true, true
-	var e store.Extension
-	if err := r.db.View(func(tx *store.Tx) (err error) { e, err = tx.Extension(d.ID); return err }); err == nil {
+	if e, err := r.db.Extension(d.ID); err == nil {
 		phones, seats = e.RingsPhone(), e.RingsSeat()
 	}
 	var legs []call.Outgoing

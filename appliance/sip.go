@@ -84,11 +84,7 @@ func sipRegistrations(srv *sip.Server) func(ext string) []webui.RegisteredContac
 type sipDirectory struct{ db *store.DB }
 
 func (d sipDirectory) Credentials(ext sip.Extension) (sip.Credentials, error) {
-	var e store.Extension
-	err := d.db.View(func(tx *store.Tx) (err error) {
-		e, err = tx.Extension(string(ext))
-		return err
-	})
+	e, err := d.db.Extension(string(ext))
 	if errors.Is(err, store.ErrNotFound) {
 		return sip.Credentials{}, sip.ErrNoSuchExtension
 	}
@@ -154,10 +150,7 @@ func newPresence(srv *sip.Server, db *store.DB, bus *event.Bus, devices *call.De
 		advertise, _ = netip.ParseAddr(cfg.PublicIP) // validated by config
 	}
 	exists := func(ext sip.Extension) bool {
-		err := db.View(func(tx *store.Tx) error {
-			_, err := tx.Extension(string(ext))
-			return err
-		})
+		_, err := db.Extension(string(ext))
 		return err == nil
 	}
 	p, err := sip.NewPresence(srv, devices, exists, sip.PresenceConfig{Advertise: advertise, Registerer: reg})

@@ -239,6 +239,9 @@ func (db *DB) replace(load func() error) error {
 		return fmt.Errorf("store: restore: save current data: %w", err)
 	}
 
+	// Whatever happens below, the extensions read before are not to be
+	// trusted (on return, and until then nothing reads: db.mu is held).
+	defer db.exts.invalidate()
 	err = db.bdb.DropAll()
 	if err == nil {
 		err = load()

@@ -94,6 +94,7 @@ type DB struct {
 
 	seq    atomic.Uint32 // record-key sequence, see recordKey
 	schema atomic.Int64
+	exts   extCache // decoded extensions for Extension
 
 	mu     sync.RWMutex // guards closed and excludes Restore/Close from everything else
 	closed bool
@@ -337,10 +338,17 @@ func (db *DB) update(fn func(tx *Tx) error) error {
 func (db *DB) commit(fn func(tx *Tx) error) error {
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
-	if err := fn(&Tx{txn: txn, db: db}); err != nil {
+	tx := &Tx{txn: txn, db: db}
+	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := txn.Commit(); err != nil {
+	err := txn.Commit()
+	if tx.extsChanged {
+		// Also after a failed commit: whether it wrote is not always
+		// known, and a needless re-read costs little.
+		db.exts.invalidate()
+	}
+	if err != nil {
 		if errors.Is(err, badger.ErrConflict) {
 			return err
 		}

@@ -13,6 +13,9 @@ import (
 type Tx struct {
 	txn *badger.Txn
 	db  *DB
+	// extsChanged is set by a write to an extension key: committing it
+	// empties the DB's extension cache.
+	extsChanged bool
 }
 
 // getJSON decodes the value at key into v; a missing key is ErrNotFound.
@@ -38,6 +41,7 @@ func (tx *Tx) putJSON(key []byte, v any, expiresAt uint64) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %q: %w", key, err)
 	}
+	tx.extsChanged = tx.extsChanged || touchesExtensions(key)
 	e := badger.NewEntry(key, val)
 	e.ExpiresAt = expiresAt
 	if err := tx.txn.SetEntry(e); err != nil {
@@ -59,6 +63,7 @@ func (tx *Tx) exists(key []byte) (bool, error) {
 }
 
 func (tx *Tx) delete(key []byte) error {
+	tx.extsChanged = tx.extsChanged || touchesExtensions(key)
 	if err := tx.txn.Delete(key); err != nil {
 		return fmt.Errorf("store: delete %q: %w", key, mapTxnErr(err))
 	}
