@@ -41,7 +41,10 @@ func profileBox(b *testing.B, app *harness.App, d time.Duration) (wait func()) {
 }
 
 // heapBox, when BENCH_HEAP names a file, writes the box's in-use heap
-// profile there (its admin-only /api/v1/debug/pprof/heap), at once.
+// profile there (its admin-only /api/v1/debug/pprof/heap), at once, and
+// its goroutines, grouped by stack, and /metrics beside it
+// (file.goroutines, file.metrics): goroutine stacks and the collector's
+// headroom are memory the heap profile does not show.
 func heapBox(b *testing.B, app *harness.App) {
 	b.Helper()
 	path := os.Getenv("BENCH_HEAP")
@@ -60,5 +63,21 @@ func heapBox(b *testing.B, app *harness.App) {
 	}
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		b.Errorf("heap profile: %v", err)
+	}
+	if status, err := c.Do(http.MethodGet, "/api/v1/debug/pprof/goroutine?debug=1", nil, &body); err != nil || status != http.StatusOK {
+		b.Errorf("goroutine profile: %d %v", status, err)
+		return
+	}
+	if err := os.WriteFile(path+".goroutines", []byte(body), 0o644); err != nil {
+		b.Errorf("goroutine profile: %v", err)
+	}
+	// The runtime's own account (go_memstats_*: heap in use, stacks, GC
+	// goal) from /metrics, to set RSS against.
+	if status, err := c.Do(http.MethodGet, "/metrics", nil, &body); err != nil || status != http.StatusOK {
+		b.Errorf("metrics: %d %v", status, err)
+		return
+	}
+	if err := os.WriteFile(path+".metrics", []byte(body), 0o644); err != nil {
+		b.Errorf("metrics: %v", err)
 	}
 }

@@ -26,7 +26,7 @@ func main() {
 }
 
 // errUsage is returned for a missing or unknown subcommand or a bad flag.
-var errUsage = fmt.Errorf("usage: rtpload calls|register|echo [flags]")
+var errUsage = fmt.Errorf("usage: rtpload calls|register|echo|pairs [flags]")
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -102,6 +102,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%w: -count must be positive", errUsage)
 		}
 		return runEcho(ctx, e, out)
+	case "pairs":
+		p := pairsConfig{wait: defaultPortsWait}
+		fs.StringVar(&p.relayIP, "relay-ip", "127.0.0.1", "address of the relay's ports")
+		fs.StringVar(&p.portsFile, "ports", "", "the file the relay writes: \"portA portB\" per pair")
+		fs.StringVar(&p.callerIP, "caller-ip", "127.0.0.2", "address of the A legs")
+		fs.StringVar(&p.calleeIP, "callee-ip", "127.0.0.3", "address of the B legs")
+		fs.DurationVar(&p.settle, "settle", 2*time.Second, "wait after media starts, before measuring")
+		fs.DurationVar(&p.window, "window", 20*time.Second, "the measured window")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if p.portsFile == "" {
+			return fmt.Errorf("%w: -ports is required", errUsage)
+		}
+		return runPairs(ctx, p, out)
 	}
 	return errUsage
 }
