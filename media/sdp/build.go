@@ -3,6 +3,7 @@ package sdp
 import (
 	"bytes"
 	"errors"
+	"hash/maphash"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -158,7 +159,10 @@ func (m *Media) TelephoneEvent() (uint8, bool) {
 
 // Marshal writes the session as SDP text with CRLF line ends.
 func (s *Session) Marshal() []byte {
-	var b bytes.Buffer
+	// Built on the stack and returned at its exact size: a leg keeps its
+	// SDP for the whole call, and a grown buffer's spare capacity with it.
+	var arr [512]byte
+	b := bytes.NewBuffer(arr[:0])
 	b.WriteString("v=0\r\n")
 	user := s.Origin.Username
 	if user == "" {
@@ -183,9 +187,9 @@ func (s *Session) Marshal() []byte {
 		b.WriteString("a=" + s.Direction.String() + "\r\n")
 	}
 	for i := range s.Media {
-		writeMedia(&b, &s.Media[i])
+		writeMedia(b, &s.Media[i])
 	}
-	return b.Bytes()
+	return bytes.Clone(b.Bytes())
 }
 
 // writeMedia writes one m= section.
@@ -247,14 +251,18 @@ type Originator struct {
 	mu        sync.Mutex
 	sessionID uint64
 	version   uint64
-	last      []byte // the last description marshalled, without its o= line
+	// last is a hash of the last description marshalled (with version 0
+	// in its o= line): kept for every leg of every call, so not the text.
+	last    uint64
+	hasLast bool
+	seed    maphash.Seed
 }
 
 // NewOriginator returns an Originator for a new session. sessionID should be
 // unique per dialog (RFC 4566 suggests an NTP timestamp); the first version
 // is sessionID too, as many stacks do.
 func NewOriginator(sessionID uint64) *Originator {
-	return &Originator{sessionID: sessionID, version: sessionID}
+	return &Originator{sessionID: sessionID, version: sessionID, seed: maphash.MakeSeed()}
 }
 
 // Marshal stamps s with the session's origin and returns its SDP text. The
@@ -263,11 +271,11 @@ func (o *Originator) Marshal(s *Session) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s.Origin = Origin{Username: "-", SessionID: o.sessionID, Addr: s.Conn}
-	body := s.Marshal() // version 0 here, so only the rest of the text is compared
-	if o.last != nil && !bytes.Equal(body, o.last) {
+	sum := maphash.Bytes(o.seed, s.Marshal()) // version 0 here, so only the rest of the text counts
+	if o.hasLast && sum != o.last {
 		o.version++
 	}
-	o.last = body
+	o.last, o.hasLast = sum, true
 	s.Origin.Version = o.version
 	return s.Marshal()
 }

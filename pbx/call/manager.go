@@ -240,15 +240,12 @@ func (m *Manager) start(in Channel, from Party, dialed string, callerLimit int, 
 	m.runs[c] = struct{}{}
 	m.calls.Add(1)
 	m.mu.Unlock()
-	go func() {
-		defer func() {
-			m.mu.Lock()
-			delete(m.runs, c)
-			m.mu.Unlock()
-			m.calls.Done()
-		}()
-		c.run(callerLimit)
-	}()
+	go c.run(callerLimit, func() {
+		m.mu.Lock()
+		delete(m.runs, c)
+		m.mu.Unlock()
+		m.calls.Done()
+	})
 }
 
 func (m *Manager) newRun(in Channel, from Party, dialed string) *callRun {

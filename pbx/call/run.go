@@ -103,16 +103,45 @@ func (c *callRun) recordOf(ch Channel) *legRecord {
 	return nil
 }
 
-func (c *callRun) run(callerLimit int) {
-	defer close(c.exited)
-	defer c.m.disownAll(c)
+// run carries the call from its INVITE to its end and then calls ended.
+//
+// Setting a call up runs deep (SIP, SDP, the dialer, the store), so the
+// goroutine that did it has grown its stack to several KB; the answered
+// call then lasts minutes in talk's shallow loop. Talk therefore goes on
+// in a fresh goroutine whose stack starts small, and the setup goroutine
+// ends: a few KB less per concurrent call.
+func (c *callRun) run(callerLimit int, ended func()) {
+	end := func() {
+		c.m.disownAll(c)
+		close(c.exited)
+		ended()
+	}
+	if !c.setup(callerLimit) {
+		end()
+		return
+	}
+	go func() {
+		cause, by := c.talk()
+		c.finish(cause, by)
+		c.m.metrics.active.Dec()
+		end()
+	}()
+}
+
+// setup runs the call until both parties are connected and reports
+// whether they are; when not, the call has been finished.
+func (c *callRun) setup(callerLimit int) (answered bool) {
 	m := c.m
 	if kind, arg, ok := m.featureCode(c.dialed); ok {
 		c.feature(kind, arg)
-		return
+		return false
 	}
 	m.metrics.active.Inc()
-	defer m.metrics.active.Dec()
+	defer func() {
+		if !answered {
+			m.metrics.active.Dec()
+		}
+	}()
 	caller := c.in.Device()
 	c.record(c.in, "caller").start = c.start
 	if !m.take(caller, callerLimit) {
@@ -150,8 +179,7 @@ func (c *callRun) run(callerLimit int) {
 		r.answered = c.answered
 	}
 	m.publish("call.answered", c, nil)
-	cause, by = c.talk()
-	c.finish(cause, by)
+	return true
 }
 
 // ringState is what a call rings now: pickup and Replaces look here.

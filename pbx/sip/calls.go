@@ -425,7 +425,7 @@ type legState struct {
 
 // newLegState builds the shared part of a leg.
 func newLegState(c *Calls, id call.ChannelID, ep *rtp.Endpoint, mode call.DTMFMode, contact *sip.ContactHeader) legState {
-	return legState{c: c, id: id, ep: ep, done: make(chan struct{}), signals: make(chan call.Signal, 16),
+	return legState{c: c, id: id, ep: ep, done: make(chan struct{}), signals: make(chan call.Signal, 8),
 		dtmfMode: mode, contact: contact, origin: sdp.NewOriginator(uint64(time.Now().UnixNano()))}
 }
 
