@@ -109,8 +109,7 @@ func (n nonces) challenges(realm string, now time.Time, stale, md5Only bool) []s
 	}
 	out := make([]string, 0, 2)
 	for _, alg := range algs {
-		c := digest.Challenge{Realm: realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
-		out = append(out, c.String())
+		out = append(out, challengeValue(realm, nonce, alg, stale))
 	}
 	return out
 }
@@ -138,9 +137,9 @@ var errCredentials = errors.New("sip: incomplete digest credentials")
 // parseCredentials parses an Authorization value and checks that the fields
 // the digest computation reads are there.
 func parseCredentials(v string) (*digest.Credentials, error) {
-	c, err := digest.ParseCredentials(v)
+	c, err := parseDigest(v)
 	if err != nil {
-		return nil, fmt.Errorf("parse credentials: %w", err)
+		return nil, err
 	}
 	if c.Username == "" || c.Nonce == "" || c.URI == "" || c.Response == "" {
 		return nil, errCredentials
@@ -148,7 +147,7 @@ func parseCredentials(v string) (*digest.Credentials, error) {
 	if c.QOP != "" && c.QOP != "auth" {
 		return nil, errCredentials
 	}
-	return c, nil
+	return &c, nil
 }
 
 // hasher returns the hash of a digest algorithm name, nil when unsupported.
