@@ -114,8 +114,11 @@ func reportConcurrent(b *testing.B, n int, res concurrentResult, cpu, wall time.
 		res.Established, res.SetupFailed, res.WindowS, cpu.Seconds(), wall.Seconds(), cores)
 	b.Logf("packets: %d sent, %d relayed back to the generator, %d lost (%.4f %%), %d late >40 ms; one-way latency p50 %.0f ms, p99 %.0f ms, max %.1f ms; legs crossed %d, deaf %d",
 		m.Sent, m.Received, m.Lost, 100*float64(m.Lost)/float64(max(m.Sent, 1)), m.Late, m.P50, m.P99, m.Max, m.Crossed, m.Deaf)
-	b.Logf("CPU per call %.3f mcores; per relayed packet %.2f µs (C relay ≈ 4.2 µs, target ≤ %.1f µs: %s)",
-		perCall*1000, perPacket, 1.3*4.2, verdict(perPacket <= 1.3*4.2))
+	// The per-packet target is relative (within 1.3× of a bare C relay),
+	// and what a C relay costs depends on the machine: BenchmarkRelay
+	// measures one under this generator, beside media/rtp alone.
+	b.Logf("CPU per call %.3f mcores; per relayed packet %.2f µs, SIP and timers included (set against a bare C relay on this machine: BenchmarkRelay)",
+		perCall*1000, perPacket)
 	b.Logf("capacity %.1f cores ÷ CPU per call = %.0f calls (target ≥ %d: %s)",
 		capacityCores, capacity, capacityTarget, verdict(capacity >= capacityTarget))
 	b.Logf("RSS %.1f MB before the calls, %.1f MB with them: %.1f KB per call (target ≤ %d KB: %s)",

@@ -122,8 +122,11 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 		}
 		s := newCPUSampler(b, app.PID())
 		s.mark("start")
+		wait := profileBox(b, app, cpsFinalTime-2*time.Second) // BENCH_PROFILE
 		final = uac(best, cpsFinalTime)
 		s.mark("end")
+		wait()
+		heapBox(b, app) // BENCH_HEAP: alloc_space shows what the calls allocated
 		cpu, _ = s.between("start", "end")
 		stopUAS()
 		if exited, code := app.Exited(); exited {
