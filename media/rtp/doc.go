@@ -4,13 +4,20 @@
 //
 // What it owns:
 //   - PortPool: even RTP ports (and RTP+1 for RTCP) from the configured
-//     range, bound on one IP.
+//     range, bound on one IP. A closed endpoint's sockets are parked, still
+//     bound and polled, and handed to a later endpoint (oldest first, after
+//     what queued on them is discarded), because opening, registering and
+//     closing them was a large share of a short call's system calls.
+//     Parked pairs are bounded, closed after an idle time, and closed at
+//     once when a pool not under churn has no endpoint left.
 //   - Relay loops (a few, one per GOMAXPROCS): each polls many endpoints'
 //     non-blocking sockets with its own edge-triggered epoll, parks in Go's
 //     netpoller on that epoll descriptor when nothing is ready, and relays
 //     whatever one wake-up finds, so the cost per packet is the two system
-//     calls and not a goroutine wake-up as well. A loop runs only while it
-//     has endpoints. Linux only, like the appliance.
+//     calls and not a goroutine wake-up as well. Attaching an endpoint to
+//     a parked pair, and detaching it, costs no system call and no wake-up
+//     of the loop. A loop's goroutine runs only while it has endpoints.
+//     Linux only, like the appliance.
 //   - Endpoint: one leg's sockets, read by one loop, written by any goroutine.
 //     Symmetric RTP (RFC 4961 practice): an endpoint sends to where the
 //     peer's packets come from, latching onto the first packet's source, so

@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -84,15 +85,14 @@ func unpackFormat(v uint32) format {
 // appliance. Its methods are safe for concurrent use.
 type Endpoint struct {
 	pool   *PortPool
-	loop   *loop
+	pair   *pair  // the sockets, the pool's again after Close; nil if virtual
 	id     uint64 // identifies this endpoint as a source of another's output stream
 	port   int
-	rtpFD  int // non-blocking UDP sockets, read by loop, written by any goroutine
+	rtpFD  int // non-blocking UDP sockets, read by the pair's loop, written by any goroutine
 	rtcpFD int
 	v6     bool // the sockets are AF_INET6
 	local  netip.AddrPort
 	m      *Metrics
-	log    *slog.Logger
 	now    func() time.Time
 
 	// transport, when set, makes this a virtual endpoint (see
@@ -118,7 +118,8 @@ type Endpoint struct {
 	lastRecv                         atomic.Int64 // unix nanoseconds of the last accepted packet
 
 	// out's mutex also guards sends against Close: once closed is set
-	// under it, nothing writes to rtpFD, which Close then closes.
+	// under it, nothing writes to rtpFD, which the pool then parks for
+	// another endpoint or closes.
 	out    outStream
 	closed bool
 
@@ -134,18 +135,21 @@ type Endpoint struct {
 // sinkBox lets an interface value live behind an atomic pointer.
 type sinkBox struct{ s Sink }
 
-func newEndpoint(p *PortPool, l *loop, port, rtpFD, rtcpFD int) *Endpoint {
+// newEndpoint makes a socket endpoint on pr. It keeps no logger of its
+// own: a child logger per endpoint cost an allocation and a copy of the
+// pool's attributes per call leg, for the one debug line it may write
+// (see accept).
+func newEndpoint(p *PortPool, pr *pair) *Endpoint {
 	e := &Endpoint{
 		pool:    p,
-		loop:    l,
+		pair:    pr,
 		id:      p.nextID.Add(1),
-		port:    port,
-		rtpFD:   rtpFD,
-		rtcpFD:  rtcpFD,
+		port:    pr.port,
+		rtpFD:   pr.rtpFD,
+		rtcpFD:  pr.rtcpFD,
 		v6:      p.cfg.IP.Is6(),
-		local:   netip.AddrPortFrom(p.cfg.IP, uint16(port)),
+		local:   netip.AddrPortFrom(p.cfg.IP, uint16(pr.port)),
 		m:       p.cfg.Metrics,
-		log:     p.log.With("rtp_port", port),
 		now:     p.cfg.Now,
 		firedAt: -1,
 	}
@@ -242,11 +246,14 @@ func (e *Endpoint) Stats() Stats {
 	return s
 }
 
-// Close stops reading, closes both sockets and returns the ports to the
-// pool. Unbridge first: a peer still bridged to a closed endpoint drops what
-// it would send here. Close is idempotent. It waits for the relay loop, so
-// it must not be called from a Sink, EventFunc or timeout callback. A
-// virtual endpoint has no socket or loop: Close only stops its output.
+// Close stops reading and sending and returns the sockets to the pool,
+// which parks them for a later endpoint or closes them (see PortPool).
+// Unbridge first: a peer still bridged to a closed endpoint drops what it
+// would send here. Close is idempotent. Once it returns the relay loop
+// never touches e again; it waits for the loop to finish reading e's
+// socket, so it must not be called from a Sink, EventFunc or timeout
+// callback. A virtual endpoint has no socket or loop: Close only stops its
+// output.
 func (e *Endpoint) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
@@ -257,9 +264,7 @@ func (e *Endpoint) Close() error {
 		if e.transport != nil {
 			return // no socket, no loop, no port
 		}
-		e.loop.remove(e)
-		err = errors.Join(unix.Close(e.rtpFD), unix.Close(e.rtcpFD))
-		e.pool.release(e.port)
+		err = e.pool.release(e)
 	})
 	return err
 }
@@ -445,7 +450,11 @@ func (e *Endpoint) accept(addr netip.AddrPort, now int64) bool {
 		}
 	}
 	e.remote.Store(&remoteState{addr: addr, latched: true})
-	e.log.Debug("rtp latched", "remote", addr)
+	// Checked first: boxing the attributes would allocate even when
+	// debug lines are dropped.
+	if log := e.pool.log; log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("rtp latched", "rtp_port", e.port, "remote", addr)
+	}
 	return true
 }
 

@@ -44,7 +44,18 @@ func newTestPool(t testing.TB, opts ...poolOpt) (*PortPool, *prometheus.Registry
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Last of the test's cleanups (endpoints close first): a pool under
+	// churn keeps its parked pairs for IdleClose, and the next test's
+	// pool on the same range needs the ports.
+	t.Cleanup(func() { _ = p.dropParked() })
 	return p, reg
+}
+
+// dropParked closes every parked pair now.
+func (p *PortPool) dropParked() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closeParked()
 }
 
 func allocate(t testing.TB, p *PortPool) *Endpoint {

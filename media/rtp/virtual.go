@@ -36,7 +36,6 @@ func (p *PortPool) Virtual(out Transport) *Endpoint {
 		rtpFD:     -1,
 		rtcpFD:    -1,
 		m:         p.cfg.Metrics,
-		log:       p.log.With("rtp", "virtual"),
 		now:       p.cfg.Now,
 		firedAt:   -1,
 		transport: out,
