@@ -113,7 +113,7 @@ func newCalls(d callDeps) (*telephony, error) {
 		Dialer:     ringDialer{phones: calls, seats: seats, db: d.db},
 		Bridger:    call.RTPBridge{},
 		Directory:  callDirectory{db: d.db, route: route},
-		Records:    cdrRecords{db: d.db},
+		Records:    newCDRWriter(d.db),
 		Bus:        d.bus,
 		Devices:    d.devices,
 		Logger:     d.log.With("component", "call"),
@@ -191,10 +191,3 @@ func (d callDirectory) CallerInfo(ext sip.Extension) (sip.CallerInfo, error) {
 	return info, nil
 }
 
-// cdrRecords writes CDRs; Update syncs before it returns, so a CDR is on
-// disk before the call is reported finished.
-type cdrRecords struct{ db *store.DB }
-
-func (r cdrRecords) AddCDR(c store.CDR) error {
-	return r.db.Update(func(tx *store.Tx) error { return tx.AddCDR(c) })
-}
