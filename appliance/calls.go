@@ -190,4 +190,3 @@ func (d callDirectory) CallerInfo(ext sip.Extension) (sip.CallerInfo, error) {
 	}
 	return info, nil
 }
-
