@@ -12,6 +12,10 @@ import (
 // rest of the lookup. Every committed write that touches an extension key,
 // and every restore, moves the generation on and empties the cache, so a
 // read never returns what a finished write replaced.
+// extCacheMax bounds the cache: a small business's extensions all fit,
+// and a box with tens of thousands (each ~1.5 KB decoded) keeps only some.
+const extCacheMax = 2048
+
 type extCache struct {
 	gen atomic.Uint64
 	mu  sync.RWMutex
@@ -52,6 +56,12 @@ func (c *extCache) put(number string, gen uint64, e Extension) {
 	if c.m == nil {
 		c.m = make(map[string]cachedExt)
 	}
+	if _, ok := c.m[number]; !ok && len(c.m) >= extCacheMax {
+		for k := range c.m { // an arbitrary one: the map's order is random
+			delete(c.m, k)
+			break
+		}
+	}
 	c.m[number] = cachedExt{gen: gen, e: e}
 }
 
@@ -60,8 +70,8 @@ func touchesExtensions(key []byte) bool { return bytes.HasPrefix(key, []byte(pre
 
 // Extension returns extension number as tx.Extension does, from memory
 // when no write has touched extensions since it was last read. Only
-// extensions that exist are kept (numbers dialled at random are not), so
-// the cache holds at most one entry per extension. The result is a copy
+// extensions that exist are kept (numbers dialled at random are not), at
+// most extCacheMax of them. The result is a copy
 // the caller may keep; its slices are shared and must not be changed.
 func (db *DB) Extension(number string) (Extension, error) {
 	gen := db.exts.gen.Load()

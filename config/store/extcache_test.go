@@ -106,3 +106,28 @@ func TestExtensionCacheConcurrentWrites(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestExtensionCacheBounded(t *testing.T) {
+	db := openTest(t, Options{})
+	const n = extCacheMax + 100
+	if err := db.Update(func(tx *Tx) error {
+		for i := range n {
+			if err := tx.PutExtension(Extension{Number: fmt.Sprint(100000 + i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if e, err := db.Extension(fmt.Sprint(100000 + i)); err != nil || e.Number != fmt.Sprint(100000+i) {
+			t.Fatalf("extension %d: %+v, %v", 100000+i, e, err)
+		}
+	}
+	db.exts.mu.RLock()
+	defer db.exts.mu.RUnlock()
+	if len(db.exts.m) != extCacheMax {
+		t.Errorf("cache holds %d extensions, want the bound %d", len(db.exts.m), extCacheMax)
+	}
+}
