@@ -68,6 +68,7 @@ func (r relayRun) perPacket() float64 {
 func BenchmarkRelay(b *testing.B) {
 	n := envInt(b, "BENCH_PAIRS", defaultRelayPairs)
 	rounds := envInt(b, "BENCH_ROUNDS", defaultRelayRounds)
+	loops := envInt(b, "BENCH_RELAY_LOOPS", 0) // 0: the pool's default
 	for range b.N {
 		dir := b.TempDir()
 		crelay := buildCRelay(b, dir)
@@ -80,7 +81,8 @@ func BenchmarkRelay(b *testing.B) {
 				return []string{crelay, "127.0.0.1", strconv.Itoa(n), ports}
 			}))
 			gos = append(gos, runRelay(b, "Go", gen, dir, func(ports string) []string {
-				return []string{relayref, "-ip", "127.0.0.1", "-pairs", strconv.Itoa(n), "-ports", ports, "-rtp-ports", rtpPorts}
+				return []string{relayref, "-ip", "127.0.0.1", "-pairs", strconv.Itoa(n), "-ports", ports, "-rtp-ports", rtpPorts,
+					"-loops", strconv.Itoa(loops)}
 			}))
 		}
 		idle := relayRefIdleRSS(b, relayref, dir, rtpPorts)

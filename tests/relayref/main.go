@@ -35,6 +35,7 @@ type relayConfig struct {
 	pairs     int
 	portsFile string
 	ports     config.PortRange
+	loops     int
 }
 
 func main() {
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (relayConfig, error) {
 	fs.IntVar(&c.pairs, "pairs", 500, "bridged endpoint pairs")
 	fs.StringVar(&c.portsFile, "ports", "", "file to write \"portA portB\" per pair to")
 	rng := fs.String("rtp-ports", "20000-29999", "the PortPool's range (RTP on even ports, RTCP above each)")
+	fs.IntVar(&c.loops, "loops", 0, "relay loops (0: the pool's default, one per core up to 4)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -83,7 +85,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pool, err := rtp.NewPortPool(rtp.PoolConfig{IP: cfg.ip, Ports: cfg.ports, Metrics: metrics, Log: log})
+	pool, err := rtp.NewPortPool(rtp.PoolConfig{IP: cfg.ip, Ports: cfg.ports, Metrics: metrics, Log: log, Loops: cfg.loops})
 	if err != nil {
 		return err
 	}
