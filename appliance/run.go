@@ -61,6 +61,13 @@ func bind(cfg config.Config) (listeners, error) {
 	if pc, err := net.ListenPacket("udp", cfg.SIPAddr); err != nil {
 		errs = append(errs, &config.FieldError{Field: "sip_addr", Source: "listen", Problem: portProblem(cfg.SIPAddr, "UDP", err)})
 	} else {
+		// Every phone and carrier shares this one socket, and the kernel's
+		// default buffer (~200 KB) overflows in a burst of calls while the
+		// reader is parsing: a dropped INVITE or BYE costs its caller a
+		// 500 ms retransmission. The kernel caps the size at net.core.rmem_max.
+		if u, ok := pc.(*net.UDPConn); ok {
+			_ = u.SetReadBuffer(sipUDPReadBuffer)
+		}
 		ls.sipUDP = pc
 	}
 	ls.sipTLS = listen("sip_tls_addr", cfg.SIPTLSAddr)
@@ -70,6 +77,10 @@ func bind(cfg config.Config) (listeners, error) {
 	}
 	return ls, nil
 }
+
+// sipUDPReadBuffer is the SIP UDP socket's receive buffer: about 4,000
+// typical SIP messages.
+const sipUDPReadBuffer = 4 << 20
 
 func portProblem(addr, proto string, err error) string {
 	if errors.Is(err, syscall.EADDRINUSE) {

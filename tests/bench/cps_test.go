@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,16 @@ const (
 	cpsTarget      = 1500
 	// The SIPp processes' addresses: each side its own loopback address.
 	cpsCallerIP, cpsCalleeIP = "127.0.0.2", "127.0.0.3"
-	cpsCaller, cpsCallee     = "2001", "3001"
+	// cpsExts callers (2001…) call as many callees (3001…), caller i
+	// callee i, in turn: every extension has a call limit (at most
+	// benchMaxCalls), and one caller and one callee would measure that
+	// limit (calls up at once = rate × a call's length, which grows with
+	// load) rather than the box's throughput.
+	cpsExts                        = 20
+	cpsCallerFirst, cpsCalleeFirst = 2001, 3001
+	// cpsRecover is the pause after an overloaded sustained run, for the
+	// box's backlog to drain before the next.
+	cpsRecover = 5 * time.Second
 	// sippRunSlack bounds one SIPp run beyond its nominal length.
 	sippRunSlack = 30 * time.Second
 )
@@ -50,14 +60,15 @@ func (s sippStats) failedShare() float64 {
 func (s sippStats) cps() float64 { return float64(s.ok) / s.wall.Seconds() }
 
 // BenchmarkCallsPerSecond drives short calls through the box with SIPp: a
-// UAC on 127.0.0.2 as extension 2001 calls 3001, a SIPp UAS on 127.0.0.3
-// that registered as 3001 first. Every INVITE is challenged and answered
-// with MD5 digest (-au/-ap); the callee answers at once and the caller
-// sends BYE as soon as it has ACKed, so each call is the whole signalling
-// of a call and one CDR written (synced) by the box. The rate climbs
-// through cpsSteps, cpsStepTime each, until failed calls reach 0.1 % or
-// SIPp cannot reach 90 % of the rate; the highest clean rate then runs
-// for cpsFinalTime while the box's CPU is read from /proc.
+// UAC on 127.0.0.2 as extensions 2001-2020 in turn calls 3001-3020, which
+// a SIPp UAS on 127.0.0.3 registered first. Every INVITE is challenged and
+// answered with MD5 digest (credentials from SIPp's injection file); the
+// callee answers at once and the caller sends BYE as soon as it has ACKed,
+// so each call is the whole signalling of a call and one CDR written
+// (synced) by the box. The rate climbs through cpsSteps, cpsStepTime each,
+// until failed calls reach 0.1 % or SIPp cannot reach 90 % of the rate;
+// the highest clean rate then runs for cpsFinalTime while the box's CPU is
+// read from /proc, one step lower each time it is not clean.
 func BenchmarkCallsPerSecond(b *testing.B) {
 	sipp, err := exec.LookPath("sipp")
 	if err != nil {
@@ -69,9 +80,10 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 	var steps []string
 	for range b.N {
 		app := callBox(b)
-		provision(b, app, 2001, 1)
-		provision(b, app, 3001, 1)
+		provision(b, app, cpsCallerFirst, cpsExts)
+		provision(b, app, cpsCalleeFirst, cpsExts)
 		dir := b.TempDir()
+		callees, callers := sippInjection(b, dir)
 		scen := func(name string) string {
 			p, err := filepath.Abs(filepath.Join("testdata", name))
 			if err != nil {
@@ -81,9 +93,9 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 		}
 		calleePort := lowPort(b)
 		box := app.SIPAddr()
-		runSIPp(b, sipp, dir, time.Minute, box, "-sf", scen("sipp-register.xml"), "-s", cpsCallee,
-			"-au", cpsCallee, "-ap", extSecretPrefix+cpsCallee, "-auth_uri", "sip:"+box,
-			"-i", cpsCalleeIP, "-p", strconv.Itoa(calleePort), "-m", "1", "-timeout", "20s", "-timeout_error")
+		runSIPp(b, sipp, dir, time.Minute, box, "-sf", scen("sipp-register.xml"), "-inf", callees,
+			"-auth_uri", "sip:"+box, "-i", cpsCalleeIP, "-p", strconv.Itoa(calleePort),
+			"-m", strconv.Itoa(cpsExts), "-timeout", "20s", "-timeout_error")
 		stopUAS := startSIPpUAS(b, sipp, dir, box, scen("sipp-uas.xml"), calleePort)
 
 		callerPort := lowPort(b, calleePort)
@@ -91,8 +103,7 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 			stat := filepath.Join(dir, fmt.Sprintf("uac-%d-%d.csv", rate, time.Now().UnixNano()))
 			calls := int(float64(rate) * d.Seconds())
 			start := time.Now()
-			runSIPp(b, sipp, dir, d+sippRunSlack, box, "-sf", scen("sipp-uac-auth.xml"), "-s", cpsCallee,
-				"-key", "caller", cpsCaller, "-au", cpsCaller, "-ap", extSecretPrefix+cpsCaller,
+			runSIPp(b, sipp, dir, d+sippRunSlack, box, "-sf", scen("sipp-uac-auth.xml"), "-inf", callers,
 				"-auth_uri", "sip:"+box, "-i", cpsCallerIP, "-p", strconv.Itoa(callerPort),
 				"-r", strconv.Itoa(rate), "-m", strconv.Itoa(calls), "-timeout", (d + sippRunSlack/2).String(),
 				"-recv_timeout", "5000", "-trace_stat", "-stf", stat, "-fd", "1")
@@ -120,14 +131,27 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 			stopUAS()
 			b.Fatalf("no rate was clean: %s", strings.Join(steps, "; "))
 		}
-		s := newCPUSampler(b, app.PID())
-		s.mark("start")
-		wait := profileBox(b, app, 12*time.Second) // BENCH_PROFILE; within the API client's 15 s bound
-		final = uac(best, cpsFinalTime)
-		s.mark("end")
-		wait()
+		// The 5 s steps can pass at a rate the box does not sustain (what
+		// the box keeps per call for 32 s after it, the SIP transactions,
+		// has not built up yet): the sustained run steps down until clean.
+		for i := slices.Index(cpsSteps, best); i >= 0; i-- {
+			best = cpsSteps[i]
+			s := newCPUSampler(b, app.PID())
+			s.mark("start")
+			wait := profileBox(b, app, 12*time.Second) // BENCH_PROFILE; within the API client's 15 s bound
+			final = uac(best, cpsFinalTime)
+			s.mark("end")
+			wait()
+			cpu, _ = s.between("start", "end")
+			if final.failedShare() < cpsMaxFailed && final.cps() >= cpsMinAchieved*float64(best) || i == 0 {
+				break
+			}
+			b.Logf("sustained %d/s for %.1f s: %d ok, %d failed (%.2f %%), %.0f CPS, the box %.2f cores, %.0f µs per call: not clean, one step down",
+				best, final.wall.Seconds(), final.ok, final.failed, 100*final.failedShare(), final.cps(),
+				cpu.Seconds()/final.wall.Seconds(), float64(cpu.Microseconds())/float64(max(final.ok, 1)))
+			time.Sleep(cpsRecover)
+		}
 		heapBox(b, app) // BENCH_HEAP: alloc_space shows what the calls allocated
-		cpu, _ = s.between("start", "end")
 		stopUAS()
 		if exited, code := app.Exited(); exited {
 			b.Fatalf("appliance exited (status %d) under load", code)
@@ -241,4 +265,27 @@ func parseSIPpStats(r interface{ Read([]byte) (int, error) }) (sippStats, error)
 		}
 	}
 	return st, nil
+}
+
+// sippInjection writes SIPp's injection files: the callees' lines for the
+// registration ("NUMBER;[authentication …]") and the callers' ("CALLER;
+// [authentication …];CALLEE"), used in turn. SIPp takes credentials from
+// an injection file only as a whole [authentication] keyword in a field.
+func sippInjection(b *testing.B, dir string) (callees, callers string) {
+	b.Helper()
+	var ce, cr strings.Builder
+	ce.WriteString("SEQUENTIAL\n")
+	cr.WriteString("SEQUENTIAL\n")
+	for i := range cpsExts {
+		callee, caller := strconv.Itoa(cpsCalleeFirst+i), strconv.Itoa(cpsCallerFirst+i)
+		fmt.Fprintf(&ce, "%s;[authentication username=%s password=%s]\n", callee, callee, extSecretPrefix+callee)
+		fmt.Fprintf(&cr, "%s;[authentication username=%s password=%s];%s\n", caller, caller, extSecretPrefix+caller, callee)
+	}
+	callees, callers = filepath.Join(dir, "callees.csv"), filepath.Join(dir, "callers.csv")
+	for path, text := range map[string]string{callees: ce.String(), callers: cr.String()} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return callees, callers
 }
