@@ -24,11 +24,18 @@ var ErrPoolConfig = errors.New("invalid RTP port pool configuration")
 const (
 	DefaultRelatchAfter  = 2 * time.Second
 	DefaultCheckInterval = time.Second
-	// DefaultMaxParked pairs are 4,096 descriptors; at DefaultReuseAfter
-	// they cover 4,000 released endpoints a second (2,000 calls a second)
-	// with no socket opened or closed.
-	DefaultMaxParked  = 2048
-	DefaultReuseAfter = 500 * time.Millisecond
+	// DefaultReuseAfter is the quarantine of a released port: a phone
+	// whose BYE was lost goes on sending to it until its own timeout, and
+	// the first packet to reach an endpoint latches it, so a port reused
+	// too soon could give the next call the last one's stream. Two
+	// seconds cover a BYE's first retransmissions (0.5 and 1 s after it),
+	// so a phone that missed the first still stops before the port is
+	// reused; DefaultMaxParked pairs, 8,192 descriptors,
+	// cover 2,048 released endpoints a second (1,000 calls a second) with
+	// no socket opened or closed, and beyond that pairs are opened and
+	// closed as without parking.
+	DefaultMaxParked  = 4096
+	DefaultReuseAfter = 2 * time.Second
 	DefaultIdleClose  = 30 * time.Second
 )
 
