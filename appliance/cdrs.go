@@ -21,8 +21,9 @@ const (
 )
 
 // cdrWriter stores CDRs durably, grouping concurrent ones into one commit.
-// It needs no goroutine of its own: a caller that finds no commit under
-// way makes it, for everyone queued.
+// It keeps no goroutine running: a caller that finds no commit under way
+// makes it, for everyone queued, and leaves what queued after its own CDR
+// to a goroutine that ends when the queue is empty.
 type cdrWriter struct {
 	db *store.DB
 

@@ -1,8 +1,10 @@
 // Package bench measures the appliance against the release's performance
 // targets, as a black box: start-up to ready (BenchmarkStartup), idle memory
-// (BenchmarkIdleRSS) and 200 agents logging in and polling the API
-// (BenchmarkLogin200Users). docs/performance.md lists the targets and the
-// last measured figures.
+// (BenchmarkIdleRSS), 200 agents logging in and polling the API
+// (BenchmarkLogin200Users), calls (BenchmarkCallsPerSecond,
+// BenchmarkConcurrentCalls, BenchmarkRegistrations), the RTP relay against
+// a bare C relay (BenchmarkRelay) and browser seats (BenchmarkSeats).
+// docs/performance.md lists the targets and the last measured figures.
 //
 // They are Go benchmarks so that `go test ./tests/...` (CI, without -bench)
 // builds them but never runs them; only the small table tests of the

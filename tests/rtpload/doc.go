@@ -5,6 +5,7 @@
 //	rtpload calls    -server 127.0.0.1:5060 -calls 1000 ...
 //	rtpload register -server 127.0.0.1:5060 -count 10000 ...
 //	rtpload echo     -server 127.0.0.1:5060 -first 3000 -count 200 ...
+//	rtpload pairs    -relay-ip 127.0.0.1 -ports FILE ...
 //
 // "calls" registers the callee extensions, places N calls through the box
 // (digest-authenticated INVITEs from one address, answered on another),
@@ -26,6 +27,11 @@
 // each RTP packet back with the time it arrived written into its payload:
 // the browser-seat benchmark (tests/seatload on the other side) reads
 // one-way delays from it on the shared host clock.
+//
+// "pairs" drives a bare relay, without SIP: the relay writes its ports
+// ("portA portB" per pair) to a file, and the same media engine as "calls"
+// sends each pair's two streams to them (BenchmarkRelay, which sets the
+// box's relay against a C one).
 //
 // All print JSON lines on stdout: progress events and a final result,
 // which the benchmarks read. The SIP here is a minimal user agent for
