@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -277,10 +278,14 @@ func freeTCP(t testing.TB, ip string) int {
 }
 
 // freePair finds a port p such that p and p+1 are free for UDP and TCP on ip.
+// It looks below the kernel's ephemeral range (32768 and up): a port found
+// free there can be taken, before baresip binds it, by any socket another
+// process binds to port 0 on the wildcard address (Chromium's WebRTC
+// sockets do), while nothing takes a port below it without naming it.
 func freePair(t testing.TB, ip string) int {
 	t.Helper()
 	for i := 0; i < 50; i++ {
-		p := freeTCP(t, ip)
+		p := 21000 + 2*rand.IntN(5800) // 21000-32598, above the box's default RTP range
 		if p+1 > 65535 {
 			continue
 		}
