@@ -163,6 +163,12 @@ func (s *Session) Marshal() []byte {
 	// SDP for the whole call, and a grown buffer's spare capacity with it.
 	var arr [512]byte
 	b := bytes.NewBuffer(arr[:0])
+	s.write(b)
+	return bytes.Clone(b.Bytes())
+}
+
+// write writes the description's text to b.
+func (s *Session) write(b *bytes.Buffer) {
 	b.WriteString("v=0\r\n")
 	user := s.Origin.Username
 	if user == "" {
@@ -189,7 +195,6 @@ func (s *Session) Marshal() []byte {
 	for i := range s.Media {
 		writeMedia(b, &s.Media[i])
 	}
-	return bytes.Clone(b.Bytes())
 }
 
 // writeMedia writes one m= section.
@@ -271,7 +276,10 @@ func (o *Originator) Marshal(s *Session) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s.Origin = Origin{Username: "-", SessionID: o.sessionID, Addr: s.Conn}
-	sum := maphash.Bytes(o.seed, s.Marshal()) // version 0 here, so only the rest of the text counts
+	var arr [512]byte // only hashed: no copy to keep
+	b := bytes.NewBuffer(arr[:0])
+	s.write(b)
+	sum := maphash.Bytes(o.seed, b.Bytes()) // version 0 here, so only the rest of the text counts
 	if o.hasLast && sum != o.last {
 		o.version++
 	}
