@@ -81,8 +81,8 @@ type Calls struct {
 
 	seq atomic.Uint64
 
-	uaMu sync.Mutex
-	uas  map[Transport]*sipgo.DialogUA
+	clientMu sync.Mutex
+	clients  map[Transport]*sipgo.Client
 
 	legs sync.Map // dialog key (Call-ID + our tag) → leg
 
@@ -147,7 +147,7 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 		cfg.MinSE = MinSessionExpires
 	}
 	c := &Calls{srv: srv, pool: pool, dir: dir, cfg: cfg, log: srv.log.With("component", "calls"),
-		uas: map[Transport]*sipgo.DialogUA{}}
+		clients: map[Transport]*sipgo.Client{}}
 	srv.Handle(sip.INVITE, c.onInvite)
 	srv.Handle(sip.ACK, c.onAck)
 	srv.Handle(sip.BYE, c.onBye)
@@ -157,7 +157,31 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 	// A CANCEL that matched an INVITE was answered by the transaction
 	// layer; one that reaches the handler matched nothing.
 	srv.Handle(sip.CANCEL, c.noDialog)
+	srv.onStrayResponse(c.strayResponse)
 	return c
+}
+
+// strayResponse takes a response that matched no transaction. A 2xx to
+// one of our INVITEs comes again when our ACK was lost, and gets the ACK
+// again (RFC 3261 §13.2.2.4): the INVITE's transaction ended with the
+// first ACK (outLeg.run).
+func (c *Calls) strayResponse(res *sip.Response) {
+	cseq, from, callID := res.CSeq(), res.From(), res.CallID()
+	if !res.IsSuccess() || cseq == nil || cseq.MethodName != sip.INVITE || from == nil || callID == nil {
+		return
+	}
+	tag, _ := from.Params.Get("tag")
+	v, ok := c.legs.Load(dialogKey(callID.Value(), tag))
+	if !ok {
+		return
+	}
+	if l, ok := v.(*outLeg); ok {
+		if d := l.dialog(); d != nil && d.inviteCSeq == cseq.SeqNo {
+			if err := d.ack(); err != nil {
+				c.log.Debug("ACK again", "err", err)
+			}
+		}
+	}
 }
 
 // SetManager attaches the call layer (built after the Dialer it needs).
@@ -174,14 +198,15 @@ func (c *Calls) nextID(prefix string) call.ChannelID {
 	return call.ChannelID(prefix + strconv.FormatUint(c.seq.Add(1), 10))
 }
 
-// dialogUA returns the dialog user agent for a transport. UDP requests leave
-// from the listening socket (the phone's NAT mapping is for that port); TCP
-// and TLS requests reuse the phone's connection, found by its address.
-func (c *Calls) dialogUA(t Transport) (*sipgo.DialogUA, error) {
-	c.uaMu.Lock()
-	defer c.uaMu.Unlock()
-	if ua := c.uas[t]; ua != nil {
-		return ua, nil
+// dialogClient returns the client that sends the calls' requests on a
+// transport. UDP requests leave from the listening socket (the phone's NAT
+// mapping is for that port); TCP and TLS requests reuse the phone's
+// connection, found by its address.
+func (c *Calls) dialogClient(t Transport) (*sipgo.Client, error) {
+	c.clientMu.Lock()
+	defer c.clientMu.Unlock()
+	if cl := c.clients[t]; cl != nil {
+		return cl, nil
 	}
 	var opts []sipgo.ClientOption
 	if t == TransportUDP {
@@ -202,9 +227,8 @@ func (c *Calls) dialogUA(t Transport) (*sipgo.DialogUA, error) {
 	if err != nil {
 		return nil, err
 	}
-	ua := &sipgo.DialogUA{Client: client, RewriteContact: true}
-	c.uas[t] = ua
-	return ua, nil
+	c.clients[t] = client
+	return client, nil
 }
 
 // advertise is the address a peer at peer reaches us at.
@@ -299,6 +323,12 @@ func (c *Calls) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		c.noDialog(req, tx)
+		return
+	}
+	if v, ok := c.legs.Load(inviteKey(req)); ok && v.(*inLeg).dlg.inviteCSeq == req.CSeq().SeqNo {
+		// A late copy of an INVITE that was answered and acknowledged:
+		// its transaction, which would have absorbed it, is over
+		// (inLeg.settle). Not a new call.
 		return
 	}
 	// A carrier's call comes from a trunk's address (or, on a

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ccbox/ccbox/media/sdp"
 	"github.com/ccbox/ccbox/pbx/call"
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -18,9 +17,14 @@ type inLeg struct {
 	legState
 	ext  Extension
 	dev  call.Device // set for a carrier's leg; else the extension's sip device
-	dlg  *sipgo.DialogServerSession
+	dlg  *dialog
 	key  string
 	peer string
+
+	// invite and its transaction tx are what the INVITE's responses are
+	// built from and sent in, until the 2xx has its ACK (guarded by mu).
+	invite *sip.Request
+	tx     sip.ServerTransaction
 
 	// lateOffer is set when the INVITE had no offer: ourSDP (sent in 183
 	// and 200) is then our offer, and the answer comes in the ACK.
@@ -38,6 +42,9 @@ type inLeg struct {
 	// up on): the INVITE transaction has its final response.
 	confirmed chan struct{}
 	confOnce  sync.Once
+	// acked is closed by the 2xx's ACK.
+	acked   chan struct{}
+	ackOnce sync.Once
 	// byeReceived is set when the caller sent BYE.
 	byeReceived atomic.Bool
 }
@@ -46,7 +53,7 @@ type inLeg struct {
 // returns the status to answer.
 func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extension, info CallerInfo) (*inLeg, int, string) {
 	t := transportOf(req)
-	ua, err := c.dialogUA(t)
+	client, err := c.dialogClient(t)
 	if err != nil {
 		return nil, sip.StatusServiceUnavailable, "Service Unavailable"
 	}
@@ -68,6 +75,7 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 		peer:      req.Source(),
 		answered:  make(chan struct{}),
 		confirmed: make(chan struct{}),
+		acked:     make(chan struct{}),
 	}
 	l.side = l
 	l.local = sdp.Local{Addr: c.advertise(peer, t), Port: int(ep.LocalAddr().Port()), Codecs: codecsOf(info),
@@ -95,17 +103,26 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 		l.ourSDP = l.origin.Marshal(sdp.Offer(l.local))
 	}
 	l.seInterval, l.seRefresher = c.negotiateInbound(req)
-	dlg, err := ua.ReadInvite(req, tx)
-	if err != nil {
-		ep.Close()
-		return nil, sip.StatusBadRequest, "Bad Request"
-	}
-	l.dlg = dlg
-	tag, _ := dlg.InviteRequest.To().Params.Get("tag")
+	tag := sip.GenerateTagN(16)
+	l.invite, l.tx = req, tx
+	l.dlg = uasDialog(client, req, tag, l.contact)
 	l.key = dialogKey(req.CallID().Value(), tag)
-	l.watchDialog(dlg.Context(), l.dialogEnded)
+	// A CANCEL (the transaction answers it, and the INVITE 487), or the
+	// transaction's end before our final response, ends the leg. The
+	// callbacks run inside the transaction: the leg ends on its own
+	// goroutine.
+	canceled := func() {
+		if !l.isAnswered() {
+			go l.dialogEnded()
+		}
+	}
+	if !tx.OnCancel(func(*sip.Request) { canceled() }) || !tx.OnTerminate(func(string, error) { canceled() }) {
+		ep.Close()
+		return nil, sip.StatusRequestTerminated, "Request Terminated"
+	}
 	l.listenDTMF()
 	c.legs.Store(l.key, l)
+	c.legs.Store(inviteKey(req), l)
 	ep.SetTimeout(c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
 	return l, 0, ""
 }
@@ -119,7 +136,7 @@ func (l *inLeg) Device() call.Device {
 func (l *inLeg) Address() string { return l.peer }
 
 // dialogEnded ends the leg when its dialog ends from the caller's side:
-// CANCEL before the answer, BYE after it, or the transaction dying.
+// CANCEL before the answer, or the transaction dying.
 func (l *inLeg) dialogEnded() {
 	cause := call.CauseCancelled
 	if l.isAnswered() {
@@ -137,15 +154,51 @@ func (l *inLeg) isAnswered() bool {
 	}
 }
 
-func (l *inLeg) end(cause call.Cause) {
-	if l.finish(cause) {
-		l.c.legs.Delete(l.key)
-		l.dlg.Close()
+// end ends the leg with cause, reporting whether this call did.
+func (l *inLeg) end(cause call.Cause) bool {
+	if !l.finish(cause) {
+		return false
 	}
+	l.c.legs.Delete(l.key)
+	tag, _ := l.dlg.remote.Params.Get("tag")
+	l.c.legs.Delete(inviteKeyOf(l.dlg.callID.Value(), tag))
+	return true
+}
+
+// inviteKey identifies the INVITE that made a leg, as a copy of it would
+// arrive: Call-ID and the caller's tag (RFC 3261 §8.2.2.2).
+func inviteKey(req *sip.Request) string {
+	tag, _ := req.From().Params.Get("tag")
+	return inviteKeyOf(req.CallID().Value(), tag)
+}
+
+func inviteKeyOf(callID, fromTag string) string { return "\x01" + callID + "\x00" + fromTag }
+
+// pending is the INVITE and its transaction while they are answered.
+func (l *inLeg) pending() (*sip.Request, sip.ServerTransaction) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.invite, l.tx
+}
+
+// settle drops the INVITE and its transaction once the 2xx has its ACK:
+// the dialog needs neither.
+func (l *inLeg) settle() {
+	l.mu.Lock()
+	l.invite, l.tx = nil, nil
+	l.mu.Unlock()
 }
 
 func (l *inLeg) respond(code int, reason string, body []byte, extra ...sip.Header) error {
-	res := sip.NewResponseFromRequest(l.dlg.InviteRequest, code, reason, body)
+	inv, tx := l.pending()
+	if tx == nil {
+		return errLegEnded // answered already
+	}
+	res := sip.NewResponseFromRequest(inv, code, reason, body)
+	if to := res.To(); to != nil && code > 100 {
+		tag, _ := l.dlg.local.Params.Get("tag")
+		to.Params.Add("tag", tag)
+	}
 	if body != nil {
 		res.AppendHeader(sdpHeader())
 	}
@@ -155,8 +208,55 @@ func (l *inLeg) respond(code int, reason string, body []byte, extra ...sip.Heade
 	res.AppendHeader(l.contact)
 	res.AppendHeader(sip.NewHeader("Server", l.c.srv.cfg.UserAgent))
 	l.c.srv.metrics.responses.WithLabelValues(codeClass(code)).Inc()
-	return l.dlg.WriteResponse(res)
+	if res.IsSuccess() {
+		return l.send2xx(tx, res)
+	}
+	return tx.Respond(res)
 }
+
+// send2xx sends the INVITE's 2xx and repeats it until its ACK, as the
+// UAS core does (RFC 3261 §13.3.1.4): every T1, doubling up to T2, for
+// 64×T1 at most. The INVITE's transaction is ended first, and the 2xx goes
+// straight to the transport: through the transaction, sipgo would keep it
+// reachable, with the INVITE, the 2xx and the ACK, for 32 s after the ACK
+// (its Timer L outlives the transaction), which was a third of a call's
+// memory. A copy of the INVITE arriving after that is recognised by
+// onInvite.
+func (l *inLeg) send2xx(tx sip.ServerTransaction, res *sip.Response) error {
+	if err := tx.Err(); err != nil {
+		return err // cancelled meanwhile: the transaction answered 487
+	}
+	tx.Terminate()
+	send := func() error { return l.c.srv.srv.WriteResponse(res) }
+	if err := send(); err != nil {
+		return err
+	}
+	interval := sip.T1
+	retry := time.NewTimer(interval)
+	defer retry.Stop()
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
+	for {
+		select {
+		case <-l.acked:
+			return nil
+		case <-l.done:
+			return errLegEnded
+		case <-retry.C:
+			if err := send(); err != nil {
+				return err
+			}
+			interval = min(2*interval, sip.T2)
+			retry.Reset(interval)
+		case <-giveUp.C:
+			return errNoAck
+		}
+	}
+}
+
+// errNoAck is a 2xx that was never acknowledged: the call cannot go on
+// (RFC 3261 §13.3.1.4).
+var errNoAck = errors.New("sip: no ACK for the 200 OK")
 
 // Progress sends 180 Ringing, or 183 with our SDP for early media (only
 // when the caller made an offer: a late-offer INVITE gets 180).
@@ -187,6 +287,7 @@ func (l *inLeg) Answer(ctx context.Context) error {
 	}
 	err := l.respond(sip.StatusOK, "OK", l.sdpBody(), extra...)
 	l.confOnce.Do(func() { close(l.confirmed) })
+	l.settle()
 	if err != nil && l.byeReceived.Load() {
 		// The caller's BYE overtook its ACK (sipgo handles each message in
 		// its own goroutine): the call was answered, and has ended.
@@ -195,7 +296,7 @@ func (l *inLeg) Answer(ctx context.Context) error {
 	if err == nil && l.seInterval > 0 {
 		l.setTimer(startSessionTimer(l.seInterval, l.seRefresher == "uas",
 			func(ctx context.Context) error {
-				return sendUpdate(ctx, l.dlg.Do, l.dlg.InviteRequest.Contact().Address, l.contact, l.seInterval)
+				return sendUpdate(ctx, l.dlg.do, *l.dlg.target.Clone(), l.contact, l.seInterval)
 			},
 			func() { l.Hangup(call.CauseSessionExpired) }))
 	}
@@ -263,25 +364,35 @@ func (l *inLeg) hangup(cause call.Cause, why string) {
 		l.end(cause)
 		return
 	}
-	// Ended first, so the BYE's own end of the dialog does not count as
-	// the caller hanging up.
-	l.end(cause)
+	if !l.end(cause) {
+		return // the caller hung up meanwhile
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	bye := sip.NewRequest(sip.BYE, l.dlg.InviteRequest.Contact().Address)
-	if err := l.dlg.WriteBye(ctx, bye); err != nil {
+	// Not before the 2xx has its ACK, or has given up on it (RFC 3261 §15).
+	select {
+	case <-l.acked:
+	case <-l.confirmed:
+	case <-ctx.Done():
+	}
+	if err := l.dlg.bye(ctx); err != nil {
 		l.c.log.Debug("BYE to caller", "err", err)
 	}
 }
 
 func (l *inLeg) onAck(req *sip.Request) {
-	if req.CSeq() != nil && req.CSeq().SeqNo != l.dlg.InviteRequest.CSeq().SeqNo {
+	if req.CSeq() != nil && req.CSeq().SeqNo != l.dlg.inviteCSeq {
 		// The ACK of a re-INVITE: it may carry the answer to our offer.
 		l.ackAnswer(req.Body())
 		return
 	}
-	if err := l.dlg.ReadAck(req, nil); err != nil {
+	if !l.isAnswered() {
 		return
+	}
+	first := false
+	l.ackOnce.Do(func() { first = true; close(l.acked) })
+	if !first {
+		return // a copy of the ACK the leg had
 	}
 	if l.lateOffer && len(req.Body()) > 0 {
 		if ans, err := sdp.Parse(req.Body()); err == nil {
@@ -294,11 +405,7 @@ func (l *inLeg) onAck(req *sip.Request) {
 
 func (l *inLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	l.byeReceived.Store(true)
-	l.c.srv.metrics.responses.WithLabelValues("2xx").Inc()
-	if err := l.dlg.ReadBye(req, tx); err != nil {
-		l.c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-		return
-	}
+	l.c.srv.Respond(tx, req, sip.StatusOK, "OK")
 	l.end(call.CauseNormal)
 }
 
@@ -316,12 +423,12 @@ func (l *inLeg) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (l *inLeg) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	return l.dlg.Do(ctx, req)
+	return l.dlg.do(ctx, req)
 }
 
 func (l *inLeg) remoteTarget() (sip.Uri, bool) {
 	if !l.isAnswered() {
 		return sip.Uri{}, false
 	}
-	return l.dlg.InviteRequest.Contact().Address, true
+	return *l.dlg.target.Clone(), true
 }

@@ -23,8 +23,7 @@ type outLeg struct {
 	dev     call.Device
 	ext     Extension
 	binding Binding
-	auth    sipgo.AnswerOptions // credentials for a carrier's challenge
-	dlg     *sipgo.DialogClientSession
+	creds   digestCreds // answer a carrier's challenge to the INVITE
 	key     string
 	events  chan call.EventKind
 
@@ -37,6 +36,7 @@ type outLeg struct {
 	cancel   context.CancelFunc // stops ringing (sends CANCEL)
 	mu2      sync.Mutex
 	answered bool
+	dlg      *dialog    // set once answered
 	wanted   call.Cause // the cause Hangup asked for before the answer
 
 	seInterval time.Duration // the agreed session timer (0: none)
@@ -128,14 +128,14 @@ type outSpec struct {
 	pai              bool // also P-Asserted-Identity with the caller (carriers read it)
 	codecs           []codec.Codec
 	mode             call.DTMFMode
-	// username and password answer a carrier's 401/407 to the INVITE.
-	username, password string
+	// creds answer a carrier's 401/407 to the INVITE.
+	creds digestCreds
 }
 
 // dial builds and sends an INVITE from spec and returns its leg, ringing.
 func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	b := spec.binding
-	ua, err := c.dialogUA(b.Transport)
+	client, err := c.dialogClient(b.Transport)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 		dev:      spec.dev,
 		ext:      spec.ext,
 		binding:  b,
-		auth:     sipgo.AnswerOptions{Username: spec.username, Password: spec.password},
+		creds:    spec.creds,
 		events:   make(chan call.EventKind, 4),
 	}
 	l.side = l
@@ -188,7 +188,7 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	// call (a goroutine's stack shrinks only at a GC, and a call's media
 	// path allocates nothing, so none comes).
 	sent := make(chan error, 1)
-	go l.run(ctx, ua, req, tag, sent)
+	go l.run(ctx, client, req, tag, sent)
 	if err := <-sent; err != nil {
 		cancel()
 		ep.Close()
@@ -198,15 +198,14 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 }
 
 // invite sends the INVITE and registers the leg for in-dialog requests.
-func (l *outLeg) invite(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, tag string) error {
-	dlg, err := ua.WriteInvite(ctx, req)
+func (l *outLeg) invite(ctx context.Context, client *sipgo.Client, req *sip.Request, tag string) (sip.ClientTransaction, error) {
+	tx, err := client.TransactionRequest(ctx, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l.dlg = dlg
 	l.key = dialogKey(req.CallID().Value(), tag)
 	l.c.legs.Store(l.key, l)
-	return nil
+	return tx, nil
 }
 
 func (l *outLeg) Device() call.Device           { return l.dev }
@@ -223,42 +222,24 @@ func (l *outLeg) emit(k call.EventKind) {
 }
 
 // run sends the INVITE (its outcome to sent), waits for the callee's
-// answer, relaying progress, and once answered leaves the end of the dialog
-// to a callback: no goroutine stays parked for the length of the call.
-func (l *outLeg) run(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, tag string, sent chan<- error) {
-	if err := l.invite(ctx, ua, req, tag); err != nil {
+// answer, relaying progress, and once answered returns: the dialog's later
+// requests come through the handlers, and no goroutine stays parked for
+// the length of the call.
+func (l *outLeg) run(ctx context.Context, client *sipgo.Client, req *sip.Request, tag string, sent chan<- error) {
+	tx, err := l.invite(ctx, client, req, tag)
+	if err != nil {
 		sent <- err
 		return
 	}
 	sent <- nil
-	early := false
-	opts := l.auth
-	opts.OnResponse = func(res *sip.Response) error {
-		l.heard.Store(true)
-		switch {
-		case res.StatusCode == sip.StatusRinging:
-			l.progress.Store(true)
-			l.emit(call.EventRinging)
-		case res.StatusCode == sip.StatusSessionInProgress && len(res.Body()) > 0 && !early:
-			if s, err := sdp.Parse(res.Body()); err == nil {
-				if cd, err := applyRemote(l.ep, s); err == nil {
-					l.setCodec(cd)
-					early = true
-					l.progress.Store(true)
-					l.emit(call.EventEarlyMedia)
-				}
-			}
-		}
-		return nil
-	}
-	err := l.dlg.WaitAnswer(ctx, opts)
+	res, req, tx, err := l.waitAnswer(ctx, client, tx, req)
 	if err != nil {
-		var de *sipgo.ErrDialogResponse
 		cause := call.CauseFailed
+		var se *statusError
 		switch {
-		case errors.As(err, &de):
-			l.status.Store(int32(de.Res.StatusCode))
-			cause = causeFromStatus(de.Res.StatusCode)
+		case errors.As(err, &se):
+			l.status.Store(int32(se.code))
+			cause = causeFromStatus(se.code)
 		case ctx.Err() != nil:
 			l.mu2.Lock()
 			cause = l.wanted
@@ -267,17 +248,22 @@ func (l *outLeg) run(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, 
 		l.end(cause)
 		return
 	}
-	res := l.dlg.InviteResponse
+	d := uacDialog(client, req, res, l.contact)
 	if s, err := sdp.Parse(res.Body()); err == nil {
 		if cd, err := applyRemote(l.ep, s); err == nil {
 			l.setCodec(cd)
 		}
 	}
-	if err := l.dlg.Ack(context.Background()); err != nil {
+	if err := d.ack(); err != nil {
 		l.c.log.Debug("ACK", "err", err)
 	}
+	// A lost ACK is the dialog's to repeat, on the 2xx's retransmission
+	// (strayResponse), not the transaction's: ended now, it would keep the
+	// INVITE and its 2xx 32 s longer (RFC 6026 §7.2).
+	tx.Terminate()
 	l.mu2.Lock()
 	l.answered = true
+	l.dlg = d
 	hungUp := l.wanted != call.CauseUnknown
 	l.mu2.Unlock()
 	if hungUp {
@@ -288,22 +274,173 @@ func (l *outLeg) run(ctx context.Context, ua *sipgo.DialogUA, req *sip.Request, 
 	}
 	l.ep.SetTimeout(l.c.cfg.MediaTimeout, func() { go l.Hangup(call.CauseMediaTimeout) })
 	l.startSessionTimer(res)
-	l.watchDialog(l.dlg.Context(), func() { l.end(call.CauseNormal) })
 	l.emit(call.EventAnswered)
+}
+
+// maxChallenges is how many 401/407s to one INVITE are answered: a second
+// one may ask again with a fresh nonce (stale=true).
+const maxChallenges = 2
+
+// waitAnswer waits for the INVITE's final response, relaying 180 and 183,
+// and answers a carrier's challenge with a new INVITE. It returns the 2xx
+// with the INVITE it answers and that INVITE's transaction; a failure
+// status as a *statusError.
+func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request) (*sip.Response, *sip.Request, sip.ClientTransaction, error) {
+	early := false
+	challenges := 0
+	for {
+		select {
+		case res := <-tx.Responses():
+			l.heard.Store(true)
+			switch {
+			case res.IsProvisional():
+				l.onProgress(res, &early)
+				continue
+			case res.IsSuccess():
+				return res, req, tx, nil
+			}
+			if l.creds.Password != "" && challenges < maxChallenges &&
+				(res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) {
+				if next, err := answerChallenge(req, res, l.creds); err == nil {
+					challenges++
+					tx.Terminate()
+					req = next
+					var err error
+					if tx, err = client.TransactionRequest(ctx, req); err != nil {
+						return nil, req, nil, err
+					}
+					continue
+				}
+			}
+			tx.Terminate()
+			return nil, req, tx, &statusError{code: res.StatusCode}
+		case <-tx.Done():
+			return nil, req, tx, errors.Join(errNoResponse, tx.Err())
+		case <-ctx.Done():
+			l.cancelInvite(client, tx, req)
+			return nil, req, tx, ctx.Err()
+		}
+	}
+}
+
+// onProgress relays a provisional response: 180 as ringing, the first 183
+// with SDP as early media.
+func (l *outLeg) onProgress(res *sip.Response, early *bool) {
+	switch {
+	case res.StatusCode == sip.StatusRinging:
+		l.progress.Store(true)
+		l.emit(call.EventRinging)
+	case res.StatusCode == sip.StatusSessionInProgress && len(res.Body()) > 0 && !*early:
+		if s, err := sdp.Parse(res.Body()); err == nil {
+			if cd, err := applyRemote(l.ep, s); err == nil {
+				l.setCodec(cd)
+				*early = true
+				l.progress.Store(true)
+				l.emit(call.EventEarlyMedia)
+			}
+		}
+	}
+}
+
+// cancelInvite stops a ringing INVITE (RFC 3261 §9.1): CANCEL once a
+// provisional response came (none may be sent before), then the INVITE's
+// final response, 64×T1 at most. A 2xx that crossed the CANCEL made a
+// dialog, which is acknowledged and ended at once.
+func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request) {
+	defer tx.Terminate()
+	timeout := time.NewTimer(64 * sip.T1)
+	defer timeout.Stop()
+	final := func(res *sip.Response) {
+		if res.IsSuccess() {
+			d := uacDialog(client, req, res, l.contact)
+			if err := d.ack(); err != nil {
+				l.c.log.Debug("ACK", "err", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := d.bye(ctx); err != nil {
+				l.c.log.Debug("BYE after CANCEL", "err", err)
+			}
+		}
+	}
+	if !l.heard.Load() {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				final(res)
+				return
+			}
+		case <-tx.Done():
+			return
+		case <-timeout.C:
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
+	defer cancel()
+	ctx2, cancel2 := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel2()
+	if res, err := transact(ctx2, client, cancelOf(req)); err != nil || !res.IsSuccess() {
+		l.c.log.Debug("CANCEL", "err", err)
+	}
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			final(res)
+			return
+		case <-tx.Done():
+			return
+		case <-timeout.C:
+			return
+		}
+	}
+}
+
+// cancelOf is the CANCEL of an INVITE (RFC 3261 §9.1): its Request-URI,
+// top Via, From, To, Call-ID, CSeq number and Route, to where it went.
+func cancelOf(inv *sip.Request) *sip.Request {
+	req := sip.NewRequest(sip.CANCEL, inv.Recipient)
+	req.AppendHeader(sip.HeaderClone(inv.Via()))
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	sip.CopyHeaders("Route", inv, req)
+	req.SetBody(nil)
+	req.SetDestination(inv.Destination())
+	req.SetTransport(inv.Transport())
+	req.SetSource(inv.Source())
+	req.Laddr = inv.Laddr
+	return req
 }
 
 func (l *outLeg) end(cause call.Cause) {
 	if l.finish(cause) {
 		l.c.legs.Delete(l.key)
 		l.cancel()
-		l.dlg.Close()
 	}
 }
 
+// dialog is the leg's dialog, nil until answered.
+func (l *outLeg) dialog() *dialog {
+	l.mu2.Lock()
+	defer l.mu2.Unlock()
+	return l.dlg
+}
+
 func (l *outLeg) bye() {
+	d := l.dialog()
+	if d == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := l.dlg.Bye(ctx); err != nil {
+	if err := d.bye(ctx); err != nil {
 		l.c.log.Debug("BYE to callee", "err", err)
 	}
 }
@@ -335,11 +472,7 @@ func (l *outLeg) Hangup(cause call.Cause) {
 func (l *outLeg) onAck(req *sip.Request) { l.ackAnswer(req.Body()) }
 
 func (l *outLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	l.c.srv.metrics.responses.WithLabelValues("2xx").Inc()
-	if err := l.dlg.ReadBye(req, tx); err != nil {
-		l.c.srv.Respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-		return
-	}
+	l.c.srv.Respond(tx, req, sip.StatusOK, "OK")
 	l.end(call.CauseNormal)
 }
 
@@ -357,10 +490,11 @@ func (l *outLeg) startSessionTimer(res *sip.Response) {
 	}
 	l.mu2.Lock()
 	l.seInterval = se
+	d := l.dlg
 	l.mu2.Unlock()
 	l.setTimer(startSessionTimer(se, weRefresh,
 		func(ctx context.Context) error {
-			return sendUpdate(ctx, l.dlg.Do, l.dlg.InviteResponse.Contact().Address, l.contact, se)
+			return sendUpdate(ctx, d.do, *d.target.Clone(), l.contact, se)
 		},
 		func() { l.Hangup(call.CauseSessionExpired) }))
 }
@@ -382,20 +516,19 @@ func (l *outLeg) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (l *outLeg) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	return l.dlg.Do(ctx, req)
+	d := l.dialog()
+	if d == nil {
+		return nil, errLegEnded
+	}
+	return d.do(ctx, req)
 }
 
 // remoteTarget is the callee's Contact from its 200 (our requests before
 // the answer would have no To tag to go by).
 func (l *outLeg) remoteTarget() (sip.Uri, bool) {
-	l.mu2.Lock()
-	answered := l.answered
-	l.mu2.Unlock()
-	if !answered {
+	d := l.dialog()
+	if d == nil {
 		return sip.Uri{}, false
 	}
-	if c := l.dlg.InviteResponse.Contact(); c != nil {
-		return c.Address, true
-	}
-	return l.dlg.InviteRequest.Recipient, true
+	return *d.target.Clone(), true
 }

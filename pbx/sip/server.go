@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -50,6 +51,9 @@ type Server struct {
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
+
+	// stray takes responses that match no transaction (onStrayResponse).
+	stray atomic.Pointer[func(*sip.Response)]
 
 	handlersMu sync.RWMutex
 	handlers   map[sip.RequestMethod]Handler
@@ -123,7 +127,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			sip.WithTransportLayerLogger(sgLog),
 			sip.WithTransportLayerReadFilter(s.readFilter),
 		),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sgLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sgLog),
+			sip.WithTransactionLayerUnhandledResponseHandler(s.strayResponse)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
@@ -145,6 +150,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 func (s *Server) now() time.Time { return s.deps.Now() }
+
+// onStrayResponse sets where responses that match no transaction go
+// (the call layer's: a 2xx repeated because our ACK was lost).
+func (s *Server) onStrayResponse(f func(*sip.Response)) { s.stray.Store(&f) }
+
+func (s *Server) strayResponse(res *sip.Response) {
+	if f := s.stray.Load(); f != nil {
+		(*f)(res)
+		return
+	}
+	s.log.Debug("response matches no transaction", "res", res.Short())
+}
 
 // Handle routes requests of method to h (INVITE, BYE, ... for the call
 // layer). REGISTER and OPTIONS are the server's own and cannot be replaced.

@@ -507,26 +507,10 @@ func (t *Trunks) do(ctx context.Context, c TrunkConfig, req *sip.Request) (*sip.
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, errNoResponse
-		case <-ctx.Done():
-			return nil, errNoResponse
-		}
-	}
+	return finalResponse(ctx, tx)
 }
 
-// errNoResponse stands for a request the carrier never answered.
+// errNoResponse stands for a request that was never answered.
 var errNoResponse = errors.New("no response")
 
 // waitServing waits until the server listens on tr's transport (the

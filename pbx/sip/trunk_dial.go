@@ -130,16 +130,12 @@ func (c *Calls) tryTrunk(trunks *Trunks, name string, t call.Target, from call.P
 	if fromHost == "" {
 		fromHost = cfg.Host
 	}
-	user := cfg.AuthUsername
-	if user == "" {
-		user = cfg.Username
-	}
 	spec := outSpec{
 		dev:     t.Device,
 		binding: Binding{Source: host, Transport: cfg.Transport},
 		uri:     sip.Uri{Scheme: "sip", User: t.Party.Number, Host: cfg.Host, Port: cfg.Port},
 		from:    from, to: t.Party, fromHost: fromHost, toHost: cfg.Host, pai: true,
-		codecs: codecs, mode: cfg.DTMFMode, username: user, password: cfg.Secret,
+		codecs: codecs, mode: cfg.DTMFMode, creds: cfg.credentials(),
 	}
 	if cfg.Transport == TransportTCP || cfg.Transport == TransportTLS {
 		spec.uri.UriParams = sip.NewParams()

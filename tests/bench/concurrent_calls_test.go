@@ -56,6 +56,7 @@ type concurrentResult struct {
 // the calls up minus RSS before them, ÷ N).
 func BenchmarkConcurrentCalls(b *testing.B) {
 	n := envInt(b, "BENCH_CALLS", defaultConcurrentCalls)
+	settle := envInt(b, "BENCH_SETTLE_S", 2)
 	var res concurrentResult
 	var cpu, wall time.Duration
 	var idleRSS, loadRSS int64
@@ -79,6 +80,7 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 			}
 		}, "calls", "-server", app.SIPAddr(), "-calls", strconv.Itoa(n),
 			"-rate", strconv.Itoa(callsSetupRate), "-window", callsWindow.String(),
+			"-settle", (time.Duration(settle) * time.Second).String(),
 			"-caller-first", strconv.Itoa(callerFirst), "-caller-count", strconv.Itoa(callerExts),
 			"-callee-first", strconv.Itoa(calleeFirst), "-callee-count", strconv.Itoa(calleeExts))
 		if err := json.Unmarshal(raw, &res); err != nil {

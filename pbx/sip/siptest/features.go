@@ -87,13 +87,16 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.GetHeader("Subscription-State"); h != nil {
 		terminated = strings.HasPrefix(strings.ToLower(strings.TrimSpace(h.Value())), "terminated")
 	}
-	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	// Recorded before the answer: the next NOTIFY, sent once this one is
+	// answered, is handled on another goroutine and must not be recorded
+	// first.
 	c.update(func() {
 		c.referStatuses = append(c.referStatuses, code)
 		if terminated {
 			c.referDone = true
 		}
 	})
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 }
 
 // sipfragStatus reads the status code of a message/sipfrag body (0 when
