@@ -84,6 +84,9 @@ type Calls struct {
 	clientMu sync.Mutex
 	clients  map[Transport]*sipgo.Client
 
+	contactMu sync.Mutex
+	contacts  map[contactKey]*sip.ContactHeader // shared, read-only (contact)
+
 	legs sync.Map // dialog key (Call-ID + our tag) → leg
 
 	// The trunks, once SetTrunks gave them: carriers' calls and calls
@@ -147,7 +150,7 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 		cfg.MinSE = MinSessionExpires
 	}
 	c := &Calls{srv: srv, pool: pool, dir: dir, cfg: cfg, log: srv.log.With("component", "calls"),
-		clients: map[Transport]*sipgo.Client{}}
+		clients: map[Transport]*sipgo.Client{}, contacts: map[contactKey]*sip.ContactHeader{}}
 	srv.Handle(sip.INVITE, c.onInvite)
 	srv.Handle(sip.ACK, c.onAck)
 	srv.Handle(sip.BYE, c.onBye)
@@ -252,14 +255,36 @@ func (c *Calls) advertise(peer netip.Addr, t Transport) netip.Addr {
 	return netip.IPv4Unspecified()
 }
 
-// contact is our Contact header towards a peer.
+// contactKey is what our Contact header depends on.
+type contactKey struct {
+	addr netip.Addr
+	port uint16
+	t    Transport
+}
+
+// maxOwnContacts bounds the shared Contact headers: a box has a few
+// addresses; past the bound (addresses changed) they are built afresh.
+const maxOwnContacts = 64
+
+// contact is our Contact header towards a peer. It is never modified once
+// built, so all legs and requests towards the same address of ours share
+// one instead of carrying a copy each for the length of their calls.
 func (c *Calls) contact(peer netip.Addr, t Transport) *sip.ContactHeader {
-	h := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "ccbox",
-		Host: c.advertise(peer, t).String(), Port: int(c.srv.listenAddr(t).Port())}}
+	k := contactKey{addr: c.advertise(peer, t), port: c.srv.listenAddr(t).Port(), t: t}
+	c.contactMu.Lock()
+	defer c.contactMu.Unlock()
+	if h := c.contacts[k]; h != nil {
+		return h
+	}
+	h := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "ccbox", Host: k.addr.String(), Port: int(k.port)}}
 	if t == TransportTCP || t == TransportTLS {
 		h.Address.UriParams = sip.NewParams()
 		h.Address.UriParams.Add("transport", t.String())
 	}
+	if len(c.contacts) >= maxOwnContacts {
+		clear(c.contacts)
+	}
+	c.contacts[k] = h
 	return h
 }
 

@@ -63,6 +63,22 @@
 // contact of an extension. Media is always anchored in the box. Each leg
 // takes its DTMF mode from its extension (CallerInfo.DTMFMode).
 //
+// # Dialogs
+//
+// sipgo carries the transactions; the dialogs are ours (dialog.go). A leg
+// keeps what RFC 3261 §12 says a dialog is, Call-ID, tags, route set,
+// remote target and CSeq, and no message: the INVITE and its responses
+// are dropped once the 2xx has its ACK. An incoming INVITE is answered in
+// its transaction (provisional and failure responses; a CANCEL there ends
+// the leg) except for the 2xx, which is sent after the transaction is
+// ended and repeated T1, 2×T1, ... T2 until the ACK, for 64×T1 at most
+// (§13.3.1.4); a late copy of an answered INVITE is recognised by Call-ID,
+// From tag and CSeq and dropped. An outgoing INVITE answers a carrier's
+// 401/407 (answerChallenge, at most twice), is cancelled only after a
+// provisional response (§9.1), and a 2xx that crosses its CANCEL is
+// acknowledged and ended with BYE. Our ACK to a 2xx is sent again when the
+// 2xx is (the server's stray responses reach Calls).
+//
 // # Hold
 //
 // A re-INVITE or UPDATE whose SDP offers sendonly, inactive or c=0.0.0.0
