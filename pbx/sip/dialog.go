@@ -2,7 +2,9 @@ package sip
 
 import (
 	"context"
+	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/emiago/sipgo"
@@ -102,7 +104,14 @@ func (d *dialog) prepare(req *sip.Request) {
 			// Request-URI (§12.2.1.1).
 			req.Recipient = rt.Address
 		}
-		req.SetDestination(rt.Address.HostPort())
+		port := rt.Address.Port
+		if port == 0 {
+			port = 5060 // RFC 3263 §4.2 without SRV: the transport's default
+			if strings.EqualFold(d.transport, "TLS") {
+				port = 5061
+			}
+		}
+		req.SetDestination(net.JoinHostPort(rt.Address.Host, strconv.Itoa(port)))
 	}
 	if req.Contact() == nil && req.Method != sip.ACK && req.Method != sip.BYE {
 		req.AppendHeader(d.contact)
