@@ -364,17 +364,21 @@ func (l *inLeg) hangup(cause call.Cause, why string) {
 		l.end(cause)
 		return
 	}
+	// Not before the 2xx has its ACK, or has given up on it (RFC 3261
+	// §15); the leg ends after, so that the ACK still finds it.
+	wait := time.NewTimer(5 * time.Second)
+	select {
+	case <-l.acked:
+	case <-l.confirmed:
+	case <-l.done:
+	case <-wait.C:
+	}
+	wait.Stop()
 	if !l.end(cause) {
 		return // the caller hung up meanwhile
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	// Not before the 2xx has its ACK, or has given up on it (RFC 3261 §15).
-	select {
-	case <-l.acked:
-	case <-l.confirmed:
-	case <-ctx.Done():
-	}
 	if err := l.dlg.bye(ctx); err != nil {
 		l.c.log.Debug("BYE to caller", "err", err)
 	}

@@ -312,7 +312,8 @@ func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.Cl
 					continue
 				}
 			}
-			tx.Terminate()
+			// The transaction has acknowledged the failure, and stays to
+			// do it again should the response be repeated (Timer D).
 			return nil, req, tx, &statusError{code: res.StatusCode}
 		case <-tx.Done():
 			return nil, req, tx, errors.Join(errNoResponse, tx.Err())
