@@ -164,13 +164,13 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 	return c
 }
 
-// strayResponse takes a response that matched no transaction. A 2xx to
-// one of our INVITEs comes again when our ACK was lost, and gets the ACK
-// again (RFC 3261 §13.2.2.4): the INVITE's transaction ended with the
-// first ACK (outLeg.run).
+// strayResponse takes a response that matched no transaction: those to
+// an INVITE we sent over UDP, which has none (outLeg.sendInvite), and a
+// 2xx repeated because our ACK was lost, which gets the ACK again (RFC
+// 3261 §13.2.2.4).
 func (c *Calls) strayResponse(res *sip.Response) {
 	cseq, from, callID := res.CSeq(), res.From(), res.CallID()
-	if !res.IsSuccess() || cseq == nil || cseq.MethodName != sip.INVITE || from == nil || callID == nil {
+	if cseq == nil || cseq.MethodName != sip.INVITE || from == nil || callID == nil {
 		return
 	}
 	tag, _ := from.Params.Get("tag")
@@ -178,11 +178,22 @@ func (c *Calls) strayResponse(res *sip.Response) {
 	if !ok {
 		return
 	}
-	if l, ok := v.(*outLeg); ok {
-		if d := l.dialog(); d != nil && d.inviteCSeq == cseq.SeqNo {
+	l, ok := v.(*outLeg)
+	if !ok {
+		return
+	}
+	if d := l.dialog(); d != nil {
+		if res.IsSuccess() && d.inviteCSeq == cseq.SeqNo {
 			if err := d.ack(); err != nil {
 				c.log.Debug("ACK again", "err", err)
 			}
+		}
+		return
+	}
+	if l.responses != nil {
+		select {
+		case l.responses <- res:
+		default: // repeats nobody waits for
 		}
 	}
 }

@@ -125,10 +125,10 @@ func TestUACDialogRequests(t *testing.T) {
 	}
 }
 
-func TestCancelOf(t *testing.T) {
+func TestHopByHop(t *testing.T) {
 	inv := parseMsg(t, dialogInvite).(*sip.Request)
 	inv.SetDestination("127.0.0.3:5080")
-	c := cancelOf(inv)
+	c := hopByHop(inv, sip.CANCEL, inv.To())
 	if c.Method != sip.CANCEL || c.Recipient.String() != inv.Recipient.String() {
 		t.Fatalf("CANCEL %s", c.StartLine())
 	}
@@ -137,5 +137,22 @@ func TestCancelOf(t *testing.T) {
 	}
 	if c.CSeq().SeqNo != 7 || c.CSeq().MethodName != sip.CANCEL || c.Destination() != "127.0.0.3:5080" {
 		t.Errorf("CSeq %v, destination %q", c.CSeq(), c.Destination())
+	}
+	if tag, _ := c.To().Params.Get("tag"); tag != "" {
+		t.Errorf("CANCEL To tag %q, want the INVITE's To", tag)
+	}
+
+	res := parseMsg(t, "SIP/2.0 486 Busy Here\r\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKinv1\r\n"+
+		"From: <sip:1001@ccbox.test>;tag=caller1\r\nTo: <sip:1002@ccbox.test>;tag=busy\r\n"+
+		"Call-ID: dlg-1@127.0.0.2\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n").(*sip.Response)
+	ack := hopByHop(inv, sip.ACK, res.To())
+	if b, _ := ack.Via().Params.Get("branch"); b != "z9hG4bKinv1" || ack.CSeq().MethodName != sip.ACK || ack.CSeq().SeqNo != 7 {
+		t.Errorf("ACK Via %v CSeq %v: want the INVITE's branch and number", ack.Via(), ack.CSeq())
+	}
+	if tag, _ := ack.To().Params.Get("tag"); tag != "busy" || ack.Recipient.String() != inv.Recipient.String() {
+		t.Errorf("ACK %s To %s: want the INVITE's Request-URI and the response's To", ack.StartLine(), ack.To().Value())
+	}
+	if len(ack.GetHeaders("Route")) != 0 {
+		t.Errorf("ACK routes %v (the INVITE had none)", ack.GetHeaders("Route"))
 	}
 }

@@ -26,6 +26,9 @@ type outLeg struct {
 	creds   digestCreds // answer a carrier's challenge to the INVITE
 	key     string
 	events  chan call.EventKind
+	// responses are the INVITE's responses when it went over UDP without
+	// a transaction (sendInvite); strayResponse delivers them.
+	responses chan *sip.Response
 
 	// heard is set at the first response of any kind; status is the final
 	// failure status (0: none came). A trunk's failover reads both.
@@ -177,8 +180,17 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	req.AppendHeader(sip.NewHeader("Supported", supported))
 	req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(c.cfg.SessionExpires/time.Second))))
 	req.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second))))
+	callID := sip.CallIDHeader(sip.GenerateTagN(32))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
 	req.SetDestination(b.Source)
 	req.SetTransport(b.Transport.String())
+	l.key = dialogKey(string(callID), tag)
+	if b.Transport == TransportUDP {
+		l.responses = make(chan *sip.Response, 8)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
@@ -188,7 +200,7 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	// call (a goroutine's stack shrinks only at a GC, and a call's media
 	// path allocates nothing, so none comes).
 	sent := make(chan error, 1)
-	go l.run(ctx, client, req, tag, sent)
+	go l.run(ctx, client, req, sent)
 	if err := <-sent; err != nil {
 		cancel()
 		ep.Close()
@@ -197,15 +209,30 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	return l, nil
 }
 
-// invite sends the INVITE and registers the leg for in-dialog requests.
-func (l *outLeg) invite(ctx context.Context, client *sipgo.Client, req *sip.Request, tag string) (sip.ClientTransaction, error) {
-	tx, err := client.TransactionRequest(ctx, req)
+// invite registers the leg for its responses and in-dialog requests and
+// sends the INVITE.
+func (l *outLeg) invite(ctx context.Context, client *sipgo.Client, req *sip.Request) (sip.ClientTransaction, error) {
+	l.c.legs.Store(l.key, l)
+	tx, err := l.sendInvite(ctx, client, req)
 	if err != nil {
+		l.c.legs.Delete(l.key)
 		return nil, err
 	}
-	l.key = dialogKey(req.CallID().Value(), tag)
-	l.c.legs.Store(l.key, l)
 	return tx, nil
+}
+
+// sendInvite sends an INVITE: over TCP and TLS in a sipgo client
+// transaction; over UDP without one (tx is nil), the leg retransmitting it
+// and acknowledging a failure itself (RFC 3261 §17.1.1), its responses
+// arriving as stray ones. sipgo keeps an INVITE client transaction
+// reachable 32 s after the 2xx (Timer M is not stopped when it ends), with
+// the INVITE and the 2xx: the larger part of what a call held after its
+// answer.
+func (l *outLeg) sendInvite(ctx context.Context, client *sipgo.Client, req *sip.Request) (sip.ClientTransaction, error) {
+	if l.responses != nil {
+		return nil, client.WriteRequest(req, addVia)
+	}
+	return client.TransactionRequest(ctx, req)
 }
 
 func (l *outLeg) Device() call.Device           { return l.dev }
@@ -225,8 +252,8 @@ func (l *outLeg) emit(k call.EventKind) {
 // answer, relaying progress, and once answered returns: the dialog's later
 // requests come through the handlers, and no goroutine stays parked for
 // the length of the call.
-func (l *outLeg) run(ctx context.Context, client *sipgo.Client, req *sip.Request, tag string, sent chan<- error) {
-	tx, err := l.invite(ctx, client, req, tag)
+func (l *outLeg) run(ctx context.Context, client *sipgo.Client, req *sip.Request, sent chan<- error) {
+	tx, err := l.invite(ctx, client, req)
 	if err != nil {
 		sent <- err
 		return
@@ -260,7 +287,9 @@ func (l *outLeg) run(ctx context.Context, client *sipgo.Client, req *sip.Request
 	// A lost ACK is the dialog's to repeat, on the 2xx's retransmission
 	// (strayResponse), not the transaction's: ended now, it would keep the
 	// INVITE and its 2xx 32 s longer (RFC 6026 §7.2).
-	tx.Terminate()
+	if tx != nil {
+		tx.Terminate()
+	}
 	l.mu2.Lock()
 	l.answered = true
 	l.dlg = d
@@ -283,15 +312,21 @@ const maxChallenges = 2
 
 // waitAnswer waits for the INVITE's final response, relaying 180 and 183,
 // and answers a carrier's challenge with a new INVITE. It returns the 2xx
-// with the INVITE it answers and that INVITE's transaction; a failure
-// status as a *statusError.
+// with the INVITE it answers and that INVITE's transaction (nil over UDP);
+// a failure status as a *statusError.
 func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request) (*sip.Response, *sip.Request, sip.ClientTransaction, error) {
+	w := newInviteWait(tx, l.responses)
+	defer func() { w.stop() }()
 	early := false
 	challenges := 0
 	for {
 		select {
-		case res := <-tx.Responses():
+		case res := <-w.responses:
+			if res.CSeq() == nil || res.CSeq().SeqNo != req.CSeq().SeqNo {
+				continue // to an INVITE answered before (a challenged one)
+			}
 			l.heard.Store(true)
+			w.heard()
 			switch {
 			case res.IsProvisional():
 				l.onProgress(res, &early)
@@ -299,28 +334,98 @@ func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.Cl
 			case res.IsSuccess():
 				return res, req, tx, nil
 			}
+			if tx == nil {
+				if err := client.WriteRequest(hopByHop(req, sip.ACK, res.To()), addVia); err != nil {
+					l.c.log.Debug("ACK", "err", err)
+				}
+			}
 			if l.creds.Password != "" && challenges < maxChallenges &&
 				(res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) {
 				if next, err := answerChallenge(req, res, l.creds); err == nil {
 					challenges++
-					tx.Terminate()
+					if tx != nil {
+						tx.Terminate()
+					}
 					req = next
 					var err error
-					if tx, err = client.TransactionRequest(ctx, req); err != nil {
+					if tx, err = l.sendInvite(ctx, client, req); err != nil {
 						return nil, req, nil, err
 					}
+					w.stop()
+					w = newInviteWait(tx, l.responses)
 					continue
 				}
 			}
-			// The transaction has acknowledged the failure, and stays to
-			// do it again should the response be repeated (Timer D).
+			// A transaction has acknowledged the failure, and stays to do
+			// it again should the response be repeated (Timer D).
 			return nil, req, tx, &statusError{code: res.StatusCode}
-		case <-tx.Done():
+		case <-w.resend():
+			if err := client.WriteRequest(req, addVia); err != nil {
+				l.c.log.Debug("INVITE again", "err", err)
+			}
+			w.resent()
+		case <-w.timedOut():
+			return nil, req, tx, errNoResponse
+		case <-w.done:
 			return nil, req, tx, errors.Join(errNoResponse, tx.Err())
 		case <-ctx.Done():
-			l.cancelInvite(client, tx, req)
+			l.cancelInvite(client, tx, req, w)
 			return nil, req, tx, ctx.Err()
 		}
+	}
+}
+
+// inviteWait is what an INVITE's answer is waited on: its transaction's
+// responses and end, or over UDP (no transaction) the leg's responses and
+// the timers of RFC 3261 §17.1.1.2: the INVITE again after T1, 2×T1, 4×T1…
+// until a response, and no answer at all after 64×T1 (Timer B).
+type inviteWait struct {
+	responses <-chan *sip.Response
+	done      <-chan struct{} // the transaction's end (nil over UDP)
+	interval  time.Duration
+	retry     *time.Timer // nil once a response came
+	giveUp    *time.Timer
+}
+
+func newInviteWait(tx sip.ClientTransaction, udp chan *sip.Response) *inviteWait {
+	if tx != nil {
+		return &inviteWait{responses: tx.Responses(), done: tx.Done()}
+	}
+	return &inviteWait{responses: udp, interval: sip.T1,
+		retry: time.NewTimer(sip.T1), giveUp: time.NewTimer(64 * sip.T1)}
+}
+
+func (w *inviteWait) resend() <-chan time.Time {
+	if w.retry == nil {
+		return nil
+	}
+	return w.retry.C
+}
+
+func (w *inviteWait) timedOut() <-chan time.Time {
+	if w.giveUp == nil {
+		return nil
+	}
+	return w.giveUp.C
+}
+
+func (w *inviteWait) resent() {
+	w.interval *= 2
+	w.retry.Reset(w.interval)
+}
+
+// heard stops both timers: after a response the callee's side keeps the
+// INVITE, and ringing has no time limit here (the call layer's).
+func (w *inviteWait) heard() { w.stop() }
+
+func (w *inviteWait) stop() {
+	if w.retry != nil {
+		w.retry.Stop()
+		w.retry = nil
+	}
+	if w.giveUp != nil {
+		w.giveUp.Stop()
+		w.giveUp = nil
 	}
 }
 
@@ -347,12 +452,15 @@ func (l *outLeg) onProgress(res *sip.Response, early *bool) {
 // provisional response came (none may be sent before), then the INVITE's
 // final response, 64×T1 at most. A 2xx that crossed the CANCEL made a
 // dialog, which is acknowledged and ended at once.
-func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request) {
-	defer tx.Terminate()
+func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request, w *inviteWait) {
+	if tx != nil {
+		defer tx.Terminate()
+	}
 	timeout := time.NewTimer(64 * sip.T1)
 	defer timeout.Stop()
 	final := func(res *sip.Response) {
-		if res.IsSuccess() {
+		switch {
+		case res.IsSuccess():
 			d := uacDialog(client, req, res, l.contact)
 			if err := d.ack(); err != nil {
 				l.c.log.Debug("ACK", "err", err)
@@ -362,53 +470,73 @@ func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, re
 			if err := d.bye(ctx); err != nil {
 				l.c.log.Debug("BYE after CANCEL", "err", err)
 			}
+		case tx == nil:
+			if err := client.WriteRequest(hopByHop(req, sip.ACK, res.To()), addVia); err != nil {
+				l.c.log.Debug("ACK", "err", err)
+			}
+		}
+	}
+	// next is the INVITE's next response, nil when none comes in time.
+	next := func() *sip.Response {
+		for {
+			select {
+			case res := <-w.responses:
+				if res.CSeq() == nil || res.CSeq().SeqNo != req.CSeq().SeqNo {
+					continue
+				}
+				return res
+			case <-w.resend():
+				if err := client.WriteRequest(req, addVia); err != nil {
+					l.c.log.Debug("INVITE again", "err", err)
+				}
+				w.resent()
+			case <-w.done:
+				return nil
+			case <-timeout.C:
+				return nil
+			}
 		}
 	}
 	if !l.heard.Load() {
-		select {
-		case res := <-tx.Responses():
-			if !res.IsProvisional() {
-				final(res)
-				return
-			}
-		case <-tx.Done():
+		res := next()
+		if res == nil {
 			return
-		case <-timeout.C:
+		}
+		w.heard()
+		if !res.IsProvisional() {
+			final(res)
 			return
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ctx2, cancel2 := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel2()
-	if res, err := transact(ctx2, client, cancelOf(req)); err != nil || !res.IsSuccess() {
+	if res, err := transact(ctx, client, hopByHop(req, sip.CANCEL, req.To())); err != nil || !res.IsSuccess() {
 		l.c.log.Debug("CANCEL", "err", err)
 	}
 	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
+		res := next()
+		if res == nil {
+			return
+		}
+		if !res.IsProvisional() {
 			final(res)
-			return
-		case <-tx.Done():
-			return
-		case <-timeout.C:
 			return
 		}
 	}
 }
 
-// cancelOf is the CANCEL of an INVITE (RFC 3261 §9.1): its Request-URI,
-// top Via, From, To, Call-ID, CSeq number and Route, to where it went.
-func cancelOf(inv *sip.Request) *sip.Request {
-	req := sip.NewRequest(sip.CANCEL, inv.Recipient)
+// hopByHop is a request of an INVITE's transaction (RFC 3261 §9.1,
+// §17.1.1.3): its CANCEL, with the INVITE's To, or the ACK of a failure
+// response, with the response's To. Both take the INVITE's Request-URI,
+// top Via (its branch), From, Call-ID, CSeq number and Route, and go where
+// it went.
+func hopByHop(inv *sip.Request, method sip.RequestMethod, to *sip.ToHeader) *sip.Request {
+	req := sip.NewRequest(method, inv.Recipient)
 	req.AppendHeader(sip.HeaderClone(inv.Via()))
 	req.AppendHeader(sip.HeaderClone(inv.From()))
-	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(to))
 	req.AppendHeader(sip.HeaderClone(inv.CallID()))
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: method})
 	maxFwd := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
 	sip.CopyHeaders("Route", inv, req)
