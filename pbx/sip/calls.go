@@ -81,8 +81,8 @@ type Calls struct {
 
 	seq atomic.Uint64
 
-	clientMu sync.Mutex
-	clients  map[Transport]*sipgo.Client
+	senderMu sync.Mutex
+	senders  map[Transport]*sender
 
 	contactMu sync.Mutex
 	contacts  map[contactKey]*sip.ContactHeader // shared, read-only (contact)
@@ -150,7 +150,7 @@ func NewCalls(srv *Server, pool *rtp.PortPool, dir CallDirectory, cfg CallConfig
 		cfg.MinSE = MinSessionExpires
 	}
 	c := &Calls{srv: srv, pool: pool, dir: dir, cfg: cfg, log: srv.log.With("component", "calls"),
-		clients: map[Transport]*sipgo.Client{}, contacts: map[contactKey]*sip.ContactHeader{}}
+		senders: map[Transport]*sender{}, contacts: map[contactKey]*sip.ContactHeader{}}
 	srv.Handle(sip.INVITE, c.onInvite)
 	srv.Handle(sip.ACK, c.onAck)
 	srv.Handle(sip.BYE, c.onBye)
@@ -212,16 +212,17 @@ func (c *Calls) nextID(prefix string) call.ChannelID {
 	return call.ChannelID(prefix + strconv.FormatUint(c.seq.Add(1), 10))
 }
 
-// dialogClient returns the client that sends the calls' requests on a
-// transport. UDP requests leave from the listening socket (the phone's NAT
-// mapping is for that port); TCP and TLS requests reuse the phone's
-// connection, found by its address.
-func (c *Calls) dialogClient(t Transport) (*sipgo.Client, error) {
-	c.clientMu.Lock()
-	defer c.clientMu.Unlock()
-	if cl := c.clients[t]; cl != nil {
-		return cl, nil
+// dialogSender returns what sends the calls' requests on a transport. UDP
+// requests leave from the listening socket (the phone's NAT mapping is for
+// that port); TCP and TLS requests reuse the phone's connection, found by
+// its address.
+func (c *Calls) dialogSender(t Transport) (*sender, error) {
+	c.senderMu.Lock()
+	defer c.senderMu.Unlock()
+	if s := c.senders[t]; s != nil {
+		return s, nil
 	}
+	s := &sender{}
 	var opts []sipgo.ClientOption
 	if t == TransportUDP {
 		// The server learns its UDP address a moment after it starts
@@ -235,14 +236,16 @@ func (c *Calls) dialogClient(t Transport) (*sipgo.Client, error) {
 			return nil, ErrNotRunning
 		}
 		opts = append(opts, sipgo.WithClientConnectionAddr(a.String()))
+		s.laddr = sip.Addr{IP: a.Addr().AsSlice(), Port: int(a.Port())}
 	}
 	opts = append(opts, sipgo.WithClientLogger(c.srv.log.With("lib", "sipgo")))
 	client, err := sipgo.NewClient(c.srv.ua, opts...)
 	if err != nil {
 		return nil, err
 	}
-	c.clients[t] = client
-	return client, nil
+	s.client = client
+	c.senders[t] = s
+	return s, nil
 }
 
 // advertise is the address a peer at peer reaches us at.

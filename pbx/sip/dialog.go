@@ -18,7 +18,7 @@ import (
 // hold the INVITE, a clone of it, the 2xx and an ACK template for as long
 // as a call lasts, which was the larger part of a call's memory.
 type dialog struct {
-	client     *sipgo.Client
+	snd        *sender
 	callID     sip.CallIDHeader
 	local      sip.FromHeader     // our URI and tag: the From of our requests
 	remote     sip.ToHeader       // the peer's URI and tag
@@ -34,12 +34,12 @@ type dialog struct {
 // uasDialog is the dialog of an INVITE we answer, tag being ours.
 // Requests go to where the INVITE came from: phones sit behind NAT, and
 // the Contact they write is often unreachable.
-func uasDialog(client *sipgo.Client, inv *sip.Request, tag string, contact *sip.ContactHeader) *dialog {
+func uasDialog(snd *sender, inv *sip.Request, tag string, contact *sip.ContactHeader) *dialog {
 	local := inv.To().AsFrom()
 	local.Params = local.Params.Clone() // the INVITE's own To stays untagged
 	local.Params.Add("tag", tag)
 	d := &dialog{
-		client:     client,
+		snd:        snd,
 		callID:     *inv.CallID(),
 		local:      local,
 		remote:     inv.From().AsTo(),
@@ -58,9 +58,9 @@ func uasDialog(client *sipgo.Client, inv *sip.Request, tag string, contact *sip.
 }
 
 // uacDialog is the dialog our INVITE inv made with the 2xx res.
-func uacDialog(client *sipgo.Client, inv *sip.Request, res *sip.Response, contact *sip.ContactHeader) *dialog {
+func uacDialog(snd *sender, inv *sip.Request, res *sip.Response, contact *sip.ContactHeader) *dialog {
 	d := &dialog{
-		client:     client,
+		snd:        snd,
 		callID:     *inv.CallID(),
 		local:      *inv.From(),
 		remote:     *res.To(),
@@ -130,17 +130,43 @@ func (d *dialog) newRequest(method sip.RequestMethod) *sip.Request {
 // do sends req in the dialog and waits for its final response.
 func (d *dialog) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	d.prepare(req)
-	return transact(ctx, d.client, req)
+	return d.snd.transact(ctx, req)
+}
+
+// sender sends the calls' requests on one transport through client;
+// over UDP from the listening socket (laddr): a phone's NAT mapping, and
+// a carrier's idea of where we are, are for that port.
+type sender struct {
+	client *sipgo.Client
+	laddr  sip.Addr // UDP: the listening socket's address; zero otherwise
+}
+
+func (s *sender) from(req *sip.Request) {
+	if s.laddr.IP != nil {
+		s.laddr.Copy(&req.Laddr)
+	}
+}
+
+// transaction sends req in a client transaction.
+func (s *sender) transaction(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	s.from(req)
+	return s.client.TransactionRequest(ctx, req, addVia)
 }
 
 // transact sends req in a client transaction and waits for its final
 // response.
-func transact(ctx context.Context, client *sipgo.Client, req *sip.Request) (*sip.Response, error) {
-	tx, err := client.TransactionRequest(ctx, req, addVia)
+func (s *sender) transact(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	tx, err := s.transaction(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	return finalResponse(ctx, tx)
+}
+
+// write sends req straight to the transport (an ACK; an INVITE over UDP).
+func (s *sender) write(req *sip.Request) error {
+	s.from(req)
+	return s.client.WriteRequest(req, addVia)
 }
 
 // finalResponse waits for the final response of tx and ends it;
@@ -171,7 +197,7 @@ func finalResponse(ctx context.Context, tx sip.ClientTransaction) (*sip.Response
 func (d *dialog) ack() error {
 	req := d.newRequest(sip.ACK)
 	d.prepare(req)
-	return d.client.WriteRequest(req, addVia)
+	return d.snd.write(req)
 }
 
 // bye ends the dialog with BYE and waits for the peer's answer.

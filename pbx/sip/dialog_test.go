@@ -31,7 +31,7 @@ func TestUASDialogRequests(t *testing.T) {
 	inv := parseMsg(t, dialogInvite).(*sip.Request)
 	inv.SetSource("127.0.0.2:5070")
 	contact := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "ccbox", Host: "127.0.0.1", Port: 5060}}
-	d := uasDialog(nil, inv, "ours", contact)
+	d := uasDialog(&sender{}, inv, "ours", contact)
 
 	if tag, _ := inv.To().Params.Get("tag"); tag != "" {
 		t.Errorf("the INVITE's To got tag %q: its Params are shared with the dialog", tag)
@@ -93,7 +93,7 @@ func TestUACDialogRequests(t *testing.T) {
 		"Contact: <sip:1002@10.0.0.9:5099>\r\n"+
 		"Content-Length: 0\r\n\r\n").(*sip.Response)
 	res.SetSource("127.0.0.3:5080")
-	d := uacDialog(nil, inv, res, nil)
+	d := uacDialog(&sender{}, inv, res, nil)
 
 	ack := d.newRequest(sip.ACK)
 	d.prepare(ack)
@@ -118,8 +118,8 @@ func TestUACDialogRequests(t *testing.T) {
 	res2 := parseMsg(t, "SIP/2.0 200 OK\r\nFrom: <sip:1001@ccbox.test>;tag=ours\r\nTo: <sip:1002@ccbox.test>;tag=c\r\n"+
 		"Call-ID: uac-1\r\nCSeq: 2 INVITE\r\nContact: <sip:1002@10.0.0.9:5099>\r\nContent-Length: 0\r\n\r\n").(*sip.Response)
 	res2.SetSource("127.0.0.3:5080")
-	bye := uacDialog(nil, inv, res2, nil).newRequest(sip.BYE)
-	uacDialog(nil, inv, res2, nil).prepare(bye)
+	bye := uacDialog(&sender{}, inv, res2, nil).newRequest(sip.BYE)
+	uacDialog(&sender{}, inv, res2, nil).prepare(bye)
 	if bye.Destination() != "127.0.0.3:5080" || len(bye.GetHeaders("Route")) != 0 {
 		t.Errorf("destination %q, routes %v", bye.Destination(), bye.GetHeaders("Route"))
 	}

@@ -76,8 +76,14 @@
 // From tag and CSeq and dropped. An outgoing INVITE answers a carrier's
 // 401/407 (answerChallenge, at most twice), is cancelled only after a
 // provisional response (§9.1), and a 2xx that crosses its CANCEL is
-// acknowledged and ended with BYE. Our ACK to a 2xx is sent again when the
-// 2xx is (the server's stray responses reach Calls).
+// acknowledged and ended with BYE. Over UDP it has no client transaction:
+// the leg repeats it (T1, 2×T1, ... until a response, none after 64×T1),
+// takes its responses as stray ones (the server passes responses that
+// match no transaction to Calls) and acknowledges a failure with the
+// INVITE's branch (§17.1.1); over TCP and TLS sipgo's transaction does.
+// Our ACK to a 2xx is sent again when the 2xx is. sipgo keeps an INVITE
+// transaction reachable 32 s after it ended (Timers L and M are not
+// stopped), with its messages: hence the 2xx and UDP INVITEs outside them.
 //
 // # Hold
 //

@@ -53,7 +53,7 @@ type inLeg struct {
 // returns the status to answer.
 func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extension, info CallerInfo) (*inLeg, int, string) {
 	t := transportOf(req)
-	client, err := c.dialogClient(t)
+	snd, err := c.dialogSender(t)
 	if err != nil {
 		return nil, sip.StatusServiceUnavailable, "Service Unavailable"
 	}
@@ -105,7 +105,7 @@ func (c *Calls) newInLeg(req *sip.Request, tx sip.ServerTransaction, ext Extensi
 	l.seInterval, l.seRefresher = c.negotiateInbound(req)
 	tag := sip.GenerateTagN(16)
 	l.invite, l.tx = req, tx
-	l.dlg = uasDialog(client, req, tag, l.contact)
+	l.dlg = uasDialog(snd, req, tag, l.contact)
 	l.key = dialogKey(req.CallID().Value(), tag)
 	// A CANCEL (the transaction answers it, and the INVITE 487), or the
 	// transaction's end before our final response, ends the leg. The

@@ -12,7 +12,6 @@ import (
 	"github.com/ccbox/ccbox/media/codec"
 	"github.com/ccbox/ccbox/media/sdp"
 	"github.com/ccbox/ccbox/pbx/call"
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -138,7 +137,7 @@ type outSpec struct {
 // dial builds and sends an INVITE from spec and returns its leg, ringing.
 func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	b := spec.binding
-	client, err := c.dialogClient(b.Transport)
+	snd, err := c.dialogSender(b.Transport)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +199,7 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 	// call (a goroutine's stack shrinks only at a GC, and a call's media
 	// path allocates nothing, so none comes).
 	sent := make(chan error, 1)
-	go l.run(ctx, client, req, sent)
+	go l.run(ctx, snd, req, sent)
 	if err := <-sent; err != nil {
 		cancel()
 		ep.Close()
@@ -211,9 +210,9 @@ func (c *Calls) dial(spec outSpec) (*outLeg, error) {
 
 // invite registers the leg for its responses and in-dialog requests and
 // sends the INVITE.
-func (l *outLeg) invite(ctx context.Context, client *sipgo.Client, req *sip.Request) (sip.ClientTransaction, error) {
+func (l *outLeg) invite(ctx context.Context, snd *sender, req *sip.Request) (sip.ClientTransaction, error) {
 	l.c.legs.Store(l.key, l)
-	tx, err := l.sendInvite(ctx, client, req)
+	tx, err := l.sendInvite(ctx, snd, req)
 	if err != nil {
 		l.c.legs.Delete(l.key)
 		return nil, err
@@ -228,11 +227,11 @@ func (l *outLeg) invite(ctx context.Context, client *sipgo.Client, req *sip.Requ
 // reachable 32 s after the 2xx (Timer M is not stopped when it ends), with
 // the INVITE and the 2xx: the larger part of what a call held after its
 // answer.
-func (l *outLeg) sendInvite(ctx context.Context, client *sipgo.Client, req *sip.Request) (sip.ClientTransaction, error) {
+func (l *outLeg) sendInvite(ctx context.Context, snd *sender, req *sip.Request) (sip.ClientTransaction, error) {
 	if l.responses != nil {
-		return nil, client.WriteRequest(req, addVia)
+		return nil, snd.write(req)
 	}
-	return client.TransactionRequest(ctx, req)
+	return snd.transaction(ctx, req)
 }
 
 func (l *outLeg) Device() call.Device           { return l.dev }
@@ -252,14 +251,14 @@ func (l *outLeg) emit(k call.EventKind) {
 // answer, relaying progress, and once answered returns: the dialog's later
 // requests come through the handlers, and no goroutine stays parked for
 // the length of the call.
-func (l *outLeg) run(ctx context.Context, client *sipgo.Client, req *sip.Request, sent chan<- error) {
-	tx, err := l.invite(ctx, client, req)
+func (l *outLeg) run(ctx context.Context, snd *sender, req *sip.Request, sent chan<- error) {
+	tx, err := l.invite(ctx, snd, req)
 	if err != nil {
 		sent <- err
 		return
 	}
 	sent <- nil
-	res, req, tx, err := l.waitAnswer(ctx, client, tx, req)
+	res, req, tx, err := l.waitAnswer(ctx, snd, tx, req)
 	if err != nil {
 		cause := call.CauseFailed
 		var se *statusError
@@ -275,7 +274,7 @@ func (l *outLeg) run(ctx context.Context, client *sipgo.Client, req *sip.Request
 		l.end(cause)
 		return
 	}
-	d := uacDialog(client, req, res, l.contact)
+	d := uacDialog(snd, req, res, l.contact)
 	if s, err := sdp.Parse(res.Body()); err == nil {
 		if cd, err := applyRemote(l.ep, s); err == nil {
 			l.setCodec(cd)
@@ -314,7 +313,7 @@ const maxChallenges = 2
 // and answers a carrier's challenge with a new INVITE. It returns the 2xx
 // with the INVITE it answers and that INVITE's transaction (nil over UDP);
 // a failure status as a *statusError.
-func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request) (*sip.Response, *sip.Request, sip.ClientTransaction, error) {
+func (l *outLeg) waitAnswer(ctx context.Context, snd *sender, tx sip.ClientTransaction, req *sip.Request) (*sip.Response, *sip.Request, sip.ClientTransaction, error) {
 	w := newInviteWait(tx, l.responses)
 	defer func() { w.stop() }()
 	early := false
@@ -335,7 +334,7 @@ func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.Cl
 				return res, req, tx, nil
 			}
 			if tx == nil {
-				if err := client.WriteRequest(hopByHop(req, sip.ACK, res.To()), addVia); err != nil {
+				if err := snd.write(hopByHop(req, sip.ACK, res.To())); err != nil {
 					l.c.log.Debug("ACK", "err", err)
 				}
 			}
@@ -348,7 +347,7 @@ func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.Cl
 					}
 					req = next
 					var err error
-					if tx, err = l.sendInvite(ctx, client, req); err != nil {
+					if tx, err = l.sendInvite(ctx, snd, req); err != nil {
 						return nil, req, nil, err
 					}
 					w.stop()
@@ -360,7 +359,7 @@ func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.Cl
 			// it again should the response be repeated (Timer D).
 			return nil, req, tx, &statusError{code: res.StatusCode}
 		case <-w.resend():
-			if err := client.WriteRequest(req, addVia); err != nil {
+			if err := snd.write(req); err != nil {
 				l.c.log.Debug("INVITE again", "err", err)
 			}
 			w.resent()
@@ -369,7 +368,7 @@ func (l *outLeg) waitAnswer(ctx context.Context, client *sipgo.Client, tx sip.Cl
 		case <-w.done:
 			return nil, req, tx, errors.Join(errNoResponse, tx.Err())
 		case <-ctx.Done():
-			l.cancelInvite(client, tx, req, w)
+			l.cancelInvite(snd, tx, req, w)
 			return nil, req, tx, ctx.Err()
 		}
 	}
@@ -452,7 +451,7 @@ func (l *outLeg) onProgress(res *sip.Response, early *bool) {
 // provisional response came (none may be sent before), then the INVITE's
 // final response, 64×T1 at most. A 2xx that crossed the CANCEL made a
 // dialog, which is acknowledged and ended at once.
-func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, req *sip.Request, w *inviteWait) {
+func (l *outLeg) cancelInvite(snd *sender, tx sip.ClientTransaction, req *sip.Request, w *inviteWait) {
 	if tx != nil {
 		defer tx.Terminate()
 	}
@@ -461,7 +460,7 @@ func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, re
 	final := func(res *sip.Response) {
 		switch {
 		case res.IsSuccess():
-			d := uacDialog(client, req, res, l.contact)
+			d := uacDialog(snd, req, res, l.contact)
 			if err := d.ack(); err != nil {
 				l.c.log.Debug("ACK", "err", err)
 			}
@@ -471,7 +470,7 @@ func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, re
 				l.c.log.Debug("BYE after CANCEL", "err", err)
 			}
 		case tx == nil:
-			if err := client.WriteRequest(hopByHop(req, sip.ACK, res.To()), addVia); err != nil {
+			if err := snd.write(hopByHop(req, sip.ACK, res.To())); err != nil {
 				l.c.log.Debug("ACK", "err", err)
 			}
 		}
@@ -486,7 +485,7 @@ func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, re
 				}
 				return res
 			case <-w.resend():
-				if err := client.WriteRequest(req, addVia); err != nil {
+				if err := snd.write(req); err != nil {
 					l.c.log.Debug("INVITE again", "err", err)
 				}
 				w.resent()
@@ -510,7 +509,7 @@ func (l *outLeg) cancelInvite(client *sipgo.Client, tx sip.ClientTransaction, re
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if res, err := transact(ctx, client, hopByHop(req, sip.CANCEL, req.To())); err != nil || !res.IsSuccess() {
+	if res, err := snd.transact(ctx, hopByHop(req, sip.CANCEL, req.To())); err != nil || !res.IsSuccess() {
 		l.c.log.Debug("CANCEL", "err", err)
 	}
 	for {
