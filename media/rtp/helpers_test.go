@@ -134,7 +134,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // counterValue reads one sample of a gathered counter.
-func counterValue(t testing.TB, reg *prometheus.Registry, name, label string) float64 {
+func sampleValue(t testing.TB, reg *prometheus.Registry, name, label string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -146,6 +146,9 @@ func counterValue(t testing.TB, reg *prometheus.Registry, name, label string) fl
 		}
 		for _, m := range mf.GetMetric() {
 			if label == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == label) {
+				if g := m.GetGauge(); g != nil {
+					return g.GetValue()
+				}
 				return m.GetCounter().GetValue()
 			}
 		}

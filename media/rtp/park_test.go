@@ -61,6 +61,30 @@ func openFDs(t testing.TB) int {
 	return len(ents)
 }
 
+// fdList names the process's open descriptors.
+func fdList(t testing.TB) string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		out = append(out, e.Name()+"→"+target)
+	}
+	return strings.Join(out, " ")
+}
+
+// loopsRunning reports which relay loops have a goroutine.
+func (p *PortPool) loopsRunning() []bool {
+	var out []bool
+	for _, l := range p.loops {
+		out = append(out, l.goroutineRunning())
+	}
+	return out
+}
+
 // queued is how many bytes the next datagram on fd holds (0: none queued).
 func queued(t testing.TB, fd int) int {
 	t.Helper()
@@ -173,7 +197,7 @@ func TestParkedPairReuse(t *testing.T) {
 func TestParkedPairReuseOrder(t *testing.T) {
 	clock := newFakeClock()
 	// Four pairs: 41400 .. 41406.
-	pool, _ := newTestPool(t, func(c *PoolConfig) {
+	pool, reg := newTestPool(t, func(c *PoolConfig) {
 		c.Now = clock.Now
 		c.Ports = config.PortRange{First: 41400, Last: 41407}
 	})
@@ -181,6 +205,9 @@ func TestParkedPairReuseOrder(t *testing.T) {
 	a, b := allocate(t, pool), allocate(t, pool)
 	_ = a.Close() // 41402 parked first
 	_ = b.Close() // 41404 after it
+	if u, k := sampleValue(t, reg, "pbx_rtp_socket_pairs", "in_use"), sampleValue(t, reg, "pbx_rtp_socket_pairs", "parked"); u != 1 || k != 2 {
+		t.Errorf("pbx_rtp_socket_pairs in_use %v parked %v, want 1 and 2", u, k)
+	}
 	if e := allocate(t, pool); e.LocalAddr().Port() != 41406 {
 		t.Fatalf("young parked pairs: got %v, want the unused 41406", e.LocalAddr())
 	}
@@ -354,7 +381,16 @@ func TestAllocateCloseNoLeak(t *testing.T) {
 		t.Fatalf("%d descriptors open with one endpoint, at most %d expected", n, most)
 	}
 	_ = anchor.Close()
-	eventually(t, "descriptors back", func() bool { return openFDs(t) == fds })
+	// At most as many as before: one a previous test left closing may
+	// have gone meanwhile.
+	deadline := time.Now().Add(3 * time.Second)
+	for openFDs(t) > fds {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors open, %d before; parked %d, in use %d, loops running %v; open: %s",
+				openFDs(t), fds, pool.parkedPairs(), pool.InUse(), pool.loopsRunning(), fdList(t))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	if pool.InUse() != 0 {
 		t.Fatalf("InUse %d", pool.InUse())
 	}

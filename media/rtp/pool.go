@@ -177,11 +177,19 @@ func NewPortPool(cfg PoolConfig) (*PortPool, error) {
 	for i := range p.loops {
 		p.loops[i] = &loop{pool: p, index: i}
 	}
+	cfg.Metrics.watch(p)
 	return p, nil
 }
 
 // firstEven is the lowest even port of r.
 func firstEven(r config.PortRange) int { return r.First + r.First%2 }
+
+// pairs returns the socket pairs bound: in use by an endpoint, and parked.
+func (p *PortPool) pairs() (inUse, parked int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live, p.parked.len()
+}
 
 // InUse returns the number of endpoints open (parked pairs are not).
 func (p *PortPool) InUse() int {

@@ -100,7 +100,7 @@ func TestRelayContinuity(t *testing.T) {
 	if sa.LastPacket.IsZero() || !sa.Latched || sa.Remote != phoneA.addr() {
 		t.Errorf("a did not latch onto its phone: %+v", sa)
 	}
-	if in, out := counterValue(t, reg, "pbx_rtp_packets_total", "in"), counterValue(t, reg, "pbx_rtp_packets_total", "out"); in != float64(len(steps)) || out != in {
+	if in, out := sampleValue(t, reg, "pbx_rtp_packets_total", "in"), sampleValue(t, reg, "pbx_rtp_packets_total", "out"); in != float64(len(steps)) || out != in {
 		t.Errorf("metrics in %v out %v, want %d", in, out, len(steps))
 	}
 }
@@ -306,7 +306,7 @@ func TestLossAndRTCP(t *testing.T) {
 	if s := a.Stats(); s.Lost != 2 {
 		t.Errorf("lost %d, want 2", s.Lost)
 	}
-	if v := counterValue(t, reg, "pbx_rtp_packets_lost_total", ""); v != 2 {
+	if v := sampleValue(t, reg, "pbx_rtp_packets_lost_total", ""); v != 2 {
 		t.Errorf("lost metric %v", v)
 	}
 
