@@ -153,9 +153,10 @@ func BenchmarkCallsPerSecond(b *testing.B) {
 			if final.failedShare() < cpsMaxFailed && final.cps() >= cpsMinAchieved*float64(best) || i == 0 {
 				break
 			}
-			b.Logf("sustained %d/s for %.1f s: %d ok, %d failed (%.2f %%), %.0f CPS, the box %.2f cores, %.0f µs per call: not clean, one step down",
+			b.Logf("sustained %d/s for %.1f s: %d ok, %d failed (%.2f %%), %.0f CPS, the box %.2f cores, %.0f µs per call: not clean, one step down; SIPp's errors: %s",
 				best, final.wall.Seconds(), final.ok, final.failed, 100*final.failedShare(), final.cps(),
-				cpu.Seconds()/final.wall.Seconds(), float64(cpu.Microseconds())/float64(max(final.ok, 1)))
+				cpu.Seconds()/final.wall.Seconds(), float64(cpu.Microseconds())/float64(max(final.ok, 1)),
+				sippErrors(filepath.Join(dir, "errors.log")))
 			time.Sleep(cpsRecover)
 		}
 		if final.failed > 0 {
