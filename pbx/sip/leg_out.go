@@ -226,7 +226,8 @@ func (l *outLeg) invite(ctx context.Context, snd *sender, req *sip.Request) (sip
 // arriving as stray ones. sipgo keeps an INVITE client transaction
 // reachable 32 s after the 2xx (Timer M is not stopped when it ends), with
 // the INVITE and the 2xx: the larger part of what a call held after its
-// answer.
+// answer. A failure response repeated after the leg ended (its ACK lost)
+// is not acknowledged again; the callee stops after 64×T1 (Timer H).
 func (l *outLeg) sendInvite(ctx context.Context, snd *sender, req *sip.Request) (sip.ClientTransaction, error) {
 	if l.responses != nil {
 		return nil, snd.write(req)
@@ -355,8 +356,9 @@ func (l *outLeg) waitAnswer(ctx context.Context, snd *sender, tx sip.ClientTrans
 					continue
 				}
 			}
-			// A transaction has acknowledged the failure, and stays to do
-			// it again should the response be repeated (Timer D).
+			// Over TCP and TLS the transaction has acknowledged the
+			// failure and stays to do it again should the response be
+			// repeated (Timer D); over UDP the ACK went above.
 			return nil, req, tx, &statusError{code: res.StatusCode}
 		case <-w.resend():
 			if err := snd.write(req); err != nil {
