@@ -61,8 +61,9 @@ func (p *rawPeer) send(m sip.Message) {
 	}
 }
 
-// dialRaw has the box dial p as extension 1002 over UDP.
-func dialRaw(t *testing.T, ce *callEnv, p *rawPeer) *outLeg {
+// dialRaw has the box dial p as extension 1002 over UDP and returns the
+// leg with the INVITE p received.
+func dialRaw(t *testing.T, ce *callEnv, p *rawPeer) (*outLeg, *sip.Request) {
 	t.Helper()
 	addr := p.conn.LocalAddr().(*net.UDPAddr)
 	p.sipPort = ce.calls.srv.listenAddr(TransportUDP)
@@ -76,7 +77,11 @@ func dialRaw(t *testing.T, ce *callEnv, p *rawPeer) *outLeg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l
+	inv, ok := p.next(2 * time.Second).(*sip.Request)
+	if !ok || inv.Method != sip.INVITE {
+		t.Fatalf("first message %v, want the INVITE", inv)
+	}
+	return l, inv
 }
 
 func branchOf(t *testing.T, r *sip.Request) string {
@@ -93,12 +98,7 @@ func branchOf(t *testing.T, r *sip.Request) string {
 func TestUDPInviteRepeatedThenFailureAcked(t *testing.T) {
 	ce := startCalls(t, callOpts{})
 	p := newRawPeer(t)
-	l := dialRaw(t, ce, p)
-
-	first, ok := p.next(2 * time.Second).(*sip.Request)
-	if !ok || first.Method != sip.INVITE {
-		t.Fatalf("first message %v, want the INVITE", first)
-	}
+	l, first := dialRaw(t, ce, p)
 	sentAt := time.Now()
 	again, ok := p.next(2 * time.Second).(*sip.Request)
 	if !ok || again.Method != sip.INVITE {
@@ -144,12 +144,7 @@ func TestUDPInviteRepeatedThenFailureAcked(t *testing.T) {
 func TestUDPInviteAnsweredAckRepeated(t *testing.T) {
 	ce := startCalls(t, callOpts{})
 	p := newRawPeer(t)
-	l := dialRaw(t, ce, p)
-
-	inv, ok := p.next(2 * time.Second).(*sip.Request)
-	if !ok || inv.Method != sip.INVITE {
-		t.Fatalf("first message %v, want the INVITE", inv)
-	}
+	l, inv := dialRaw(t, ce, p)
 	ok200 := sip.NewResponseFromRequest(inv, sip.StatusOK, "OK", nil)
 	ok200.To().Params.Add("tag", "ans1")
 	ok200.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: calleeIP,
