@@ -48,7 +48,20 @@ func settledFDs(t testing.TB) int {
 	eventually(t, "relay loops ended", func() bool {
 		return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "rtp.(*loop).run")
 	})
-	return openFDs(t)
+	// And until the count holds still: a descriptor of an earlier test
+	// may still be on its way to closed.
+	n, same := openFDs(t), 0
+	eventually(t, "descriptor count steady", func() bool {
+		time.Sleep(10 * time.Millisecond)
+		m := openFDs(t)
+		if m == n {
+			same++
+		} else {
+			n, same = m, 0
+		}
+		return same >= 3
+	})
+	return n
 }
 
 // openFDs counts the process's open descriptors.
