@@ -10,10 +10,12 @@
 // "calls" registers the callee extensions, places N calls through the box
 // (digest-authenticated INVITEs from one address, answered on another),
 // then drives G.711 RTP both ways on every call: one paced goroutine sends
-// each leg's 20 ms packet on the leg's own socket and one epoll loop reads
-// every socket. Each payload carries its stream, sequence number and send
-// time, which the relay forwards untouched (PCMU on both legs), so the
-// receiver counts lost, late (over 40 ms) and misrouted packets exactly.
+// each leg's 20 ms packet on the leg's own socket and one loop reads every
+// socket, polling each millisecond rather than waiting for packets (a
+// waiting receiver would charge a wake-up per packet to the relay). Each
+// payload carries its stream, sequence number and send time, which the
+// relay forwards untouched (PCMU on both legs), so the receiver counts
+// lost, late (over 40 ms) and misrouted packets exactly.
 // The result's "diag" names every leg that did not carry audio both ways
 // (never activated, stopped early, unable to send, deaf, crossed, or
 // sharing a box port with another leg) and what the box sent the callees,

@@ -106,7 +106,7 @@ type leg struct {
 }
 
 // media owns every leg socket: one pacer sends each active leg's packet
-// every 20 ms, one epoll loop reads them all.
+// every 20 ms, one loop polls them all every millisecond.
 type media struct {
 	legs  []*leg
 	epfd  int
@@ -260,26 +260,48 @@ func (m *media) pace(ctx context.Context) {
 	}
 }
 
-// receive reads every leg socket until ctx ends.
+// receivePoll is how often the receive loop looks for packets. It polls on
+// a schedule instead of sleeping in epoll_wait until a packet arrives: on
+// loopback, the sender of a packet pays for waking the thread that waits
+// for it, so a waiting generator would put a wake-up per packet on the
+// relay's CPU, which a relay sending to phones across a network never
+// pays. Polling adds up to receivePoll to every measured delay.
+const receivePoll = time.Millisecond
+
+// receive reads every leg socket until ctx ends: every receivePoll, one
+// read from each socket epoll reports readable (it is level-triggered: a
+// socket with more queued is reported again by the next poll, which is
+// cheaper than a read per socket that ends in EAGAIN).
 func (m *media) receive(ctx context.Context) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	events := make([]unix.EpollEvent, 256)
 	buf := make([]byte, 2048)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	next := time.Now()
 	for ctx.Err() == nil {
-		n, err := unix.EpollWait(m.epfd, events, 100)
+		n, err := unix.EpollWait(m.epfd, events, 0)
 		if err != nil {
 			continue // EINTR
 		}
 		for _, ev := range events[:n] {
-			l := m.legs[ev.Fd]
-			for {
-				k, err := unix.Read(l.fd, buf)
-				if err != nil {
-					break // EAGAIN: drained (or an ICMP error)
-				}
+			if k, err := unix.Read(m.legs[ev.Fd].fd, buf); err == nil {
 				m.account(int(ev.Fd), buf[:k])
 			}
+		}
+		if n == len(events) {
+			continue // more may be ready now
+		}
+		next = next.Add(receivePoll)
+		if wait := time.Until(next); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+			case <-timer.C:
+			}
+		} else if wait < -frameInterval {
+			next = time.Now() // far behind: do not try to catch up on polls
 		}
 	}
 }
