@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,29 +57,36 @@ func (r relayRun) perPacket() float64 {
 
 // BenchmarkRelay measures the CPU the box's RTP relay (media/rtp, run
 // alone by tests/relayref) spends per forwarded packet against a bare C
-// relay (tests/crelay) on this machine, under the same load: rtpload pairs
-// sends the G.711 streams of BENCH_PAIRS (default 500) calls, 50 packets a
-// second each way on each leg, from 127.0.0.2 and 127.0.0.3 to the relay
-// on 127.0.0.1, as BenchmarkConcurrentCalls does through the whole box.
-// Each relay in turn (C first) runs alone over a 10 s window, BENCH_ROUNDS
-// (default 3) times each, alternating; its CPU (utime + stime from /proc)
-// ÷ the packets relayed back to the generator is its µs/packet, and the
-// median of ours ÷ the median of C's is the ratio the release holds to
-// relayRatioTarget. Any lost packet or crossed or deaf leg fails the run.
+// relay (tests/crelay/relay.c, epoll) on this machine, under the same load:
+// rtpload pairs sends the G.711 streams of BENCH_PAIRS (default 500) calls,
+// 50 packets a second each way on each leg, from 127.0.0.2 and 127.0.0.3
+// to the relay on 127.0.0.1, as BenchmarkConcurrentCalls does through the
+// whole box. A third relay, the same C one on io_uring
+// (tests/crelay/uring.c), shows the least any relay can cost here. Each
+// relay in turn runs alone over a 10 s window, BENCH_ROUNDS (default 3)
+// times each, alternating; its CPU (utime + stime from /proc) ÷ the
+// packets relayed back to the generator is its µs/packet, and the median
+// of ours ÷ the median of the epoll C relay's is the ratio the release
+// holds to relayRatioTarget. Any lost packet or crossed or deaf leg fails
+// the run.
 func BenchmarkRelay(b *testing.B) {
 	n := envInt(b, "BENCH_PAIRS", defaultRelayPairs)
 	rounds := envInt(b, "BENCH_ROUNDS", defaultRelayRounds)
 	loops := envInt(b, "BENCH_RELAY_LOOPS", 0) // 0: the pool's default
 	for range b.N {
 		dir := b.TempDir()
-		crelay := buildCRelay(b, dir)
+		crelay := buildC(b, dir, "relay.c")
+		curing := buildC(b, dir, "uring.c", "-luring")
 		relayref := buildRelayRef(b, dir)
 		gen := buildRTPLoad(b)
 		rtpPorts := fmt.Sprintf("%d-%d", relayRTPFirst, min(relayRTPFirst+8*n+999, 65535))
-		var cs, gos []relayRun
+		var cs, us, gos []relayRun
 		for range rounds {
 			cs = append(cs, runRelay(b, "C", gen, dir, func(ports string) []string {
 				return []string{crelay, "127.0.0.1", strconv.Itoa(n), ports}
+			}))
+			us = append(us, runRelay(b, "C io_uring", gen, dir, func(ports string) []string {
+				return []string{curing, "127.0.0.1", strconv.Itoa(n), ports}
 			}))
 			gos = append(gos, runRelay(b, "Go", gen, dir, func(ports string) []string {
 				return []string{relayref, "-ip", "127.0.0.1", "-pairs", strconv.Itoa(n), "-ports", ports, "-rtp-ports", rtpPorts,
@@ -86,7 +94,7 @@ func BenchmarkRelay(b *testing.B) {
 			}))
 		}
 		idle := relayRefIdleRSS(b, relayref, dir, rtpPorts)
-		reportRelay(b, n, cs, gos, idle)
+		reportRelay(b, n, cs, us, gos, idle)
 	}
 }
 
@@ -124,17 +132,18 @@ func relayRefIdleRSS(b *testing.B, relayref, dir, rtpPorts string) int64 {
 	return rss
 }
 
-// buildCRelay compiles tests/crelay/relay.c into dir with gcc.
-func buildCRelay(b *testing.B, dir string) string {
+// buildC compiles tests/crelay/src into dir with gcc, linking libs.
+func buildC(b *testing.B, dir, src string, libs ...string) string {
 	b.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		b.Fatalf("the reference C relay needs gcc: install gcc (%v)", err)
+		b.Fatalf("the reference C relays need gcc: install gcc (%v)", err)
 	}
-	bin := filepath.Join(dir, "crelay")
-	src := filepath.Join(harness.ModuleRoot(b), "tests", "crelay", "relay.c")
-	if out, err := exec.Command(gcc, "-O2", "-std=c99", "-Wall", "-o", bin, src).CombinedOutput(); err != nil {
-		b.Fatalf("build the C relay: %v\n%s", err, out)
+	bin := filepath.Join(dir, strings.TrimSuffix(src, ".c"))
+	path := filepath.Join(harness.ModuleRoot(b), "tests", "crelay", src)
+	args := slices.Concat([]string{"-O2", "-std=gnu11", "-Wall", "-o", bin, path}, libs)
+	if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
+		b.Fatalf("build %s (uring.c needs Debian's liburing-dev): %v\n%s", src, err, out)
 	}
 	return bin
 }
@@ -222,19 +231,34 @@ func runRelay(b *testing.B, name, gen, dir string, argv func(portsFile string) [
 	return run
 }
 
-// reportRelay reports every pass, the medians and their ratio. idleRSS is
+// reportRelay reports every pass, the medians and the ratio of ours to
+// the epoll C relay (cs); us are the io_uring C relay's passes. idleRSS is
 // relayref's resident set with one idle pair.
-func reportRelay(b *testing.B, n int, cs, gos []relayRun, idleRSS int64) {
+func reportRelay(b *testing.B, n int, cs, us, gos []relayRun, idleRSS int64) {
 	hideNsPerOp(b)
-	c, ours := medianRun(cs), medianRun(gos)
+	c, u, ours := medianRun(cs), medianRun(us), medianRun(gos)
 	ratio := ours.perPacket() / c.perPacket()
 	perPair := kb(ours.rss-idleRSS) / float64(max(n-1, 1))
 	b.ReportMetric(c.perPacket(), "c-µs/packet")
+	b.ReportMetric(u.perPacket(), "c-uring-µs/packet")
 	b.ReportMetric(ours.perPacket(), "go-µs/packet")
 	b.ReportMetric(ratio, "ratio")
 	b.ReportMetric(perPair, "go-rss-KB/pair")
+	b.Logf("relayref's VmRSS: %.1f MB with one idle pair, %.1f MB with %d relaying: %.1f KB per pair more",
+		mb(idleRSS), mb(ours.rss), n, perPair)
+	b.Logf("medians of %d passes: ours ÷ C = %.2f ÷ %.2f µs/packet = %.3f (target ≤ %.1f: %s)",
+		len(cs), ours.perPacket(), c.perPacket(), ratio, relayRatioTarget, verdict(ratio <= relayRatioTarget))
+	// A call is 100 relayed packets a second (50 each way), so a relay
+	// doing nothing else would hold 1.6 cores ÷ (100 × its cost) calls:
+	// the ceiling BenchmarkConcurrentCalls's capacity has on this machine.
+	for _, r := range []relayRun{c, u, ours} {
+		b.Logf("%s relay alone: 1.6 cores ÷ (100 packets/s × %.2f µs) = %.0f calls",
+			r.name, r.perPacket(), 1.6/(100*r.perPacket()*1e-6))
+	}
+	// Each pass after the summary: go test keeps only a benchmark's first
+	// lines of log.
 	for i := range cs {
-		for _, r := range []relayRun{cs[i], gos[i]} {
+		for _, r := range []relayRun{cs[i], us[i], gos[i]} {
 			m := r.res.Media
 			b.Logf("pass %d, %s relay, %d pairs, %.0f s window: %.2f CPU s in %.1f s = %.3f cores; %d packets relayed: %.2f µs/packet; VmRSS %.1f MB; %d lost, %d late >40 ms, p99 %.0f ms; generator %.2f CPU s, worst tick lag %.1f ms",
 				i+1, r.name, r.res.Established, r.res.WindowS, r.cpu.Seconds(), r.wall.Seconds(), r.cpu.Seconds()/r.wall.Seconds(),
@@ -242,11 +266,7 @@ func reportRelay(b *testing.B, n int, cs, gos []relayRun, idleRSS int64) {
 		}
 		b.Logf("pass %d: ours ÷ C = %.3f", i+1, gos[i].perPacket()/cs[i].perPacket())
 	}
-	b.Logf("relayref's VmRSS: %.1f MB with one idle pair, %.1f MB with %d relaying: %.1f KB per pair more",
-		mb(idleRSS), mb(ours.rss), n, perPair)
-	b.Logf("medians of %d passes: ours ÷ C = %.2f ÷ %.2f µs/packet = %.3f (target ≤ %.1f: %s)",
-		len(cs), ours.perPacket(), c.perPacket(), ratio, relayRatioTarget, verdict(ratio <= relayRatioTarget))
-	for _, r := range slices.Concat(cs, gos) {
+	for _, r := range slices.Concat(cs, us, gos) {
 		m := r.res.Media
 		if r.res.Established != n || m.Lost > 0 || m.Crossed > 0 || m.Deaf > 0 {
 			b.Logf("rtpload's diagnosis of the %s relay: %s", r.name, r.res.Diag)
