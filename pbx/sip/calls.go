@@ -89,6 +89,12 @@ type Calls struct {
 
 	legs sync.Map // dialog key (Call-ID + our tag) → leg
 
+	// failureAcks are the ACKs of failures to INVITEs sent over UDP,
+	// kept for Timer D to send again (ackFailure); failureAckCount
+	// bounds them.
+	failureAcks     sync.Map // failureKey → *failureAck
+	failureAckCount atomic.Int64
+
 	// The trunks, once SetTrunks gave them: carriers' calls and calls
 	// to outside numbers.
 	trunkMu     sync.Mutex
@@ -174,6 +180,12 @@ func (c *Calls) strayResponse(res *sip.Response) {
 		return
 	}
 	tag, _ := from.Params.Get("tag")
+	if res.StatusCode >= 300 {
+		if v, ok := c.failureAcks.Load(failureKey(callID.Value(), tag, cseq.SeqNo)); ok {
+			v.(*failureAck).send(c.log)
+			return
+		}
+	}
 	v, ok := c.legs.Load(dialogKey(callID.Value(), tag))
 	if !ok {
 		return
@@ -196,6 +208,60 @@ func (c *Calls) strayResponse(res *sip.Response) {
 		default: // repeats nobody waits for
 		}
 	}
+}
+
+// Keeping failures' ACKs (ackFailure).
+const (
+	// failureAckHold is Timer D over UDP (RFC 3261 §17.1.1.2): how long
+	// the callee may still repeat a failure response.
+	failureAckHold = 32 * time.Second
+	// maxFailureAcks bounds the ACKs kept at once (about 1 KB each):
+	// 1,000 failed calls a second for Timer D. Past it a repeated failure
+	// goes unacknowledged, and its sender stops after 64×T1.
+	maxFailureAcks = 32000
+)
+
+// failureAck is a failure's ACK and the sender it went out on.
+type failureAck struct {
+	mu  sync.Mutex // a repeat is handled on a goroutine of its own
+	snd *sender
+	ack *sip.Request
+}
+
+func (a *failureAck) send(log *slog.Logger) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.snd.write(a.ack); err != nil {
+		log.Debug("ACK again", "err", err)
+	}
+}
+
+func failureKey(callID, fromTag string, cseq uint32) string {
+	return callID + "\x00" + fromTag + "\x00" + strconv.FormatUint(uint64(cseq), 10)
+}
+
+// ackFailure acknowledges a failure response to an INVITE sent over UDP,
+// which has no client transaction (outLeg.sendInvite), and keeps the ACK
+// for Timer D: the callee repeats its response until an ACK reaches it,
+// also after the leg has ended, and strayResponse answers each repeat
+// with the same ACK (§17.1.1.2).
+func (c *Calls) ackFailure(snd *sender, inv *sip.Request, res *sip.Response) {
+	a := &failureAck{snd: snd, ack: hopByHop(inv, sip.ACK, res.To())}
+	a.send(c.log)
+	tag, _ := inv.From().Params.Get("tag")
+	key := failureKey(inv.CallID().Value(), tag, inv.CSeq().SeqNo)
+	if c.failureAckCount.Add(1) > maxFailureAcks {
+		c.failureAckCount.Add(-1)
+		return
+	}
+	if _, loaded := c.failureAcks.LoadOrStore(key, a); loaded {
+		c.failureAckCount.Add(-1)
+		return
+	}
+	time.AfterFunc(failureAckHold, func() {
+		c.failureAcks.Delete(key)
+		c.failureAckCount.Add(-1)
+	})
 }
 
 // SetManager attaches the call layer (built after the Dialer it needs).

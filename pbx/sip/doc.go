@@ -80,7 +80,9 @@
 // the leg repeats it (T1, 2×T1, ... until a response, none after 64×T1),
 // takes its responses as stray ones (the server passes responses that
 // match no transaction to Calls) and acknowledges a failure with the
-// INVITE's branch (§17.1.1); over TCP and TLS sipgo's transaction does.
+// INVITE's branch (§17.1.1), the ACK kept 32 s (Timer D) to answer each
+// repeat of the failure, after the leg has ended too; over TCP and TLS
+// sipgo's transaction does.
 // Our ACK to a 2xx is sent again when the 2xx is. sipgo keeps an INVITE
 // transaction reachable 32 s after it ended (Timers L and M are not
 // stopped), with its messages: hence the 2xx and UDP INVITEs outside them.

@@ -226,8 +226,8 @@ func (l *outLeg) invite(ctx context.Context, snd *sender, req *sip.Request) (sip
 // arriving as stray ones. sipgo keeps an INVITE client transaction
 // reachable 32 s after the 2xx (Timer M is not stopped when it ends), with
 // the INVITE and the 2xx: the larger part of what a call held after its
-// answer. A failure response repeated after the leg ended (its ACK lost)
-// is not acknowledged again; the callee stops after 64×T1 (Timer H).
+// answer. A failure response repeated because its ACK was lost is
+// acknowledged again by Calls (ackFailure), the leg ended or not.
 func (l *outLeg) sendInvite(ctx context.Context, snd *sender, req *sip.Request) (sip.ClientTransaction, error) {
 	if l.responses != nil {
 		return nil, snd.write(req)
@@ -335,9 +335,7 @@ func (l *outLeg) waitAnswer(ctx context.Context, snd *sender, tx sip.ClientTrans
 				return res, req, tx, nil
 			}
 			if tx == nil {
-				if err := snd.write(hopByHop(req, sip.ACK, res.To())); err != nil {
-					l.c.log.Debug("ACK", "err", err)
-				}
+				l.c.ackFailure(snd, req, res)
 			}
 			if l.creds.Password != "" && challenges < maxChallenges &&
 				(res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) {
@@ -358,7 +356,8 @@ func (l *outLeg) waitAnswer(ctx context.Context, snd *sender, tx sip.ClientTrans
 			}
 			// Over TCP and TLS the transaction has acknowledged the
 			// failure and stays to do it again should the response be
-			// repeated (Timer D); over UDP the ACK went above.
+			// repeated (Timer D); over UDP ackFailure sent it above
+			// and keeps it for the repeats.
 			return nil, req, tx, &statusError{code: res.StatusCode}
 		case <-w.resend():
 			if err := snd.write(req); err != nil {
@@ -472,9 +471,7 @@ func (l *outLeg) cancelInvite(snd *sender, tx sip.ClientTransaction, req *sip.Re
 				l.c.log.Debug("BYE after CANCEL", "err", err)
 			}
 		case tx == nil:
-			if err := snd.write(hopByHop(req, sip.ACK, res.To())); err != nil {
-				l.c.log.Debug("ACK", "err", err)
-			}
+			l.c.ackFailure(snd, req, res)
 		}
 	}
 	// next is the INVITE's next response, nil when none comes in time.

@@ -137,6 +137,19 @@ func TestUDPInviteRepeatedThenFailureAcked(t *testing.T) {
 	if m := p.next(1200 * time.Millisecond); m != nil {
 		t.Errorf("after the failure the box sent %s", m)
 	}
+	// The 486 again, as if the ACK were lost: the leg has ended, and the
+	// same ACK answers it (Timer D).
+	p.send(busy)
+	again2, ok := p.next(2 * time.Second).(*sip.Request)
+	if !ok || again2.Method != sip.ACK {
+		t.Fatalf("486 repeated after the leg ended: %v, want the ACK again", again2)
+	}
+	if branchOf(t, again2) != branchOf(t, first) || again2.CSeq().SeqNo != first.CSeq().SeqNo || again2.To().Value() != ack.To().Value() {
+		t.Errorf("second ACK branch %s CSeq %v To %s: want the first ACK's", branchOf(t, again2), again2.CSeq(), again2.To().Value())
+	}
+	if n := len(again2.GetHeaders("Via")); n != 1 {
+		t.Errorf("second ACK has %d Via headers, want 1", n)
+	}
 }
 
 // An answered INVITE over UDP is acknowledged, and acknowledged again when
